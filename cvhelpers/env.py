@@ -1,0 +1,171 @@
+"""Environment check, seeding and distribution strategy: the first cell of every notebook.
+
+>>> from cvhelpers.env import setup
+>>> info = setup(quiet=True)        # doctest: +SKIP  (imports TensorFlow: a few seconds)
+>>> info["profile"] in ("fast", "full")  # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import sys
+
+from . import profile as _profile
+
+__all__ = ["in_colab", "seed_everything", "gpus", "setup", "strategy", "fixes"]
+
+COLAB_GPU_FIX = "In Colab: Runtime > Change runtime type > Hardware accelerator: GPU, then run this cell again."
+LOCAL_GPU_FIX = ("No GPU visible to TensorFlow. On Linux with an NVIDIA card install the CUDA build: "
+                 "`make lab GPU=1` (pip install 'tensorflow[and-cuda]'); on a laptop the fast profile "
+                 "(CVHELPERS_FAST=1) is sized for the CPU.")
+
+
+def in_colab() -> bool:
+    """True inside Google Colab."""
+    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+
+
+def seed_everything(seed: int = 42) -> None:
+    """Seed Python, NumPy and TensorFlow/Keras so that a rerun gives the same numbers.
+
+    (GPU kernels can still be non-deterministic; ``tf.config.experimental.enable_op_determinism()``
+    trades speed for exact repeats.)
+    """
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    random.seed(seed)
+    import numpy as np
+
+    np.random.seed(seed)
+    import keras
+
+    keras.utils.set_random_seed(seed)  # seeds Python, NumPy and the backend (TensorFlow)
+
+
+def gpus(memory_growth: bool = True) -> list[dict]:
+    """List the GPUs TensorFlow sees (name, compute capability); turn on memory growth.
+
+    Memory growth lets two notebooks share one GPU instead of the first grabbing all memory.
+    """
+    import tensorflow as tf
+
+    found = []
+    for dev in tf.config.list_physical_devices("GPU"):
+        if memory_growth:
+            try:
+                tf.config.experimental.set_memory_growth(dev, True)
+            except RuntimeError:  # already initialised: growth can no longer change
+                pass
+        details = tf.config.experimental.get_device_details(dev) or {}
+        found.append({"device": dev.name, "name": details.get("device_name", "GPU"),
+                      "compute_capability": details.get("compute_capability")})
+    return found
+
+
+def _mixed_precision(gpu_list: list[dict]) -> str:
+    if not gpu_list:
+        return "not useful here (no GPU: float16 is slower than float32 on a CPU)"
+    caps = [g.get("compute_capability") or (0, 0) for g in gpu_list]
+    if all(tuple(c) >= (7, 0) for c in caps):
+        return "available: keras.mixed_precision.set_global_policy('mixed_float16')"
+    return "runs, but this GPU (compute capability < 7.0) has no tensor cores: little speed-up"
+
+
+def fixes(info: dict) -> list[str]:
+    """What to do about what :func:`setup` found missing (one line per problem)."""
+    out = []
+    if not info.get("gpus"):
+        out.append(COLAB_GPU_FIX if info.get("colab") else LOCAL_GPU_FIX)
+    if info.get("data_dir_missing"):
+        out.append(f"CVHELPERS_DATA_DIR={info['data_dir']} does not exist: fix the path or unset it.")
+    if sys.version_info < (3, 10):
+        out.append("Python 3.10 or newer is needed: make a new environment (see README).")
+    return out
+
+
+def setup(seed: int = 42, *, quiet: bool = False) -> dict:
+    """Check the environment, seed everything and print a short report.
+
+    Prints Python/TensorFlow/Keras versions, the GPUs (memory growth on), whether mixed precision
+    is worth it, the active profile (fast/full), where data is read from and cached, and a fix for
+    anything missing. Returns the same facts as a dict.
+    """
+    from . import data as _data
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ start-up chatter
+    import keras
+    import tensorflow as tf
+
+    gpu_list = gpus()
+    seed_everything(seed)
+    data_dir = _data.data_dir()
+    info = {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "colab": in_colab(),
+        "gpus": gpu_list,
+        "mixed_precision": _mixed_precision(gpu_list),
+        "profile": _profile.name(),
+        "data_dir": str(data_dir) if data_dir else None,
+        "data_dir_missing": bool(data_dir) and not data_dir.is_dir(),
+        "cache_dir": str(_data.cache_dir()),
+        "offline": _data.offline(),
+        "mirrors": _data.mirrors(),
+        "seed": seed,
+    }
+    info["fixes"] = fixes(info)
+    if not quiet:
+        print(report(info))
+    return info
+
+
+def report(info: dict) -> str:
+    """Format :func:`setup`'s dict as the short text a notebook prints."""
+    gpu_text = ", ".join(g["name"] for g in info["gpus"]) or "none (running on the CPU)"
+    prof = info["profile"]
+    prof_text = ("fast (CVHELPERS_FAST=1: offline mirror data, subsets, few epochs)" if prof == "fast"
+                 else "full (official data, full epochs; a GPU is recommended)")
+    lines = [
+        f"Python {info['python']} | TensorFlow {info['tensorflow']} | Keras {info['keras']}"
+        + (" | Colab" if info["colab"] else ""),
+        f"GPU:             {gpu_text}",
+        f"mixed precision: {info['mixed_precision']}",
+        f"profile:         {prof_text}",
+        f"data read from:  {info['data_dir'] or '(CVHELPERS_DATA_DIR not set)'} then {info['cache_dir']}",
+        f"network:         {'off (CVHELPERS_OFFLINE=1)' if info['offline'] else 'allowed'}"
+        + (f"; mirrors first: {', '.join(info['mirrors'])}" if info["mirrors"] else ""),
+        f"seed:            {info['seed']} (Python, NumPy, TensorFlow)",
+    ]
+    lines += [f"fix: {f}" for f in info["fixes"]]
+    return "\n".join(lines)
+
+
+def strategy(verbose: bool = True):
+    """Return the ``tf.distribute`` strategy for this machine.
+
+    TPU (Colab's TPU runtime) -> ``TPUStrategy``; several GPUs -> ``MirroredStrategy``;
+    otherwise the default strategy (one GPU or the CPU). Build and compile models inside
+    ``with strategy().scope():``.
+    """
+    import tensorflow as tf
+
+    kind, strat = "default (one device)", None
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()  # raises without a TPU
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        strat, kind = tf.distribute.TPUStrategy(resolver), "TPUStrategy"
+    except (ValueError, RuntimeError, tf.errors.NotFoundError):
+        gpu_devices = tf.config.list_logical_devices("GPU")
+        if len(gpu_devices) > 1:
+            strat, kind = tf.distribute.MirroredStrategy(), "MirroredStrategy"
+        else:
+            strat = tf.distribute.get_strategy()
+    if verbose:
+        print(f"strategy: {kind}, {strat.num_replicas_in_sync} replica(s)")
+    return strat
