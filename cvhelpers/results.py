@@ -1,0 +1,117 @@
+"""Training-results records: what a notebook trained, how well, how long, on which machine.
+
+Each notebook that trains something calls :func:`record`; comparison tables (notebook 08, the
+README's "book vs this course") and ``benchmarks/`` read the records back with :func:`load` and
+:func:`table`. Records are small JSON files in ``results/<profile>/<name>.json`` (override the
+folder with ``CVHELPERS_RESULTS_DIR``).
+
+>>> import os, tempfile
+>>> os.environ["CVHELPERS_RESULTS_DIR"] = tempfile.mkdtemp()
+>>> _ = record("demo", test={"accuracy": 0.9}, wall_time_s=1.5)
+>>> load("demo")["test"]["accuracy"]
+0.9
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+from pathlib import Path
+
+from . import profile as _profile
+
+__all__ = ["results_dir", "machine", "record", "load", "table"]
+
+
+def results_dir(profile: str | None = None) -> Path:
+    """Folder of the records for ``profile`` (default: the active one)."""
+    base = os.environ.get("CVHELPERS_RESULTS_DIR", "").strip()
+    root = Path(base) if base else Path(__file__).resolve().parent.parent / "results"
+    return root / (profile or _profile.name())
+
+
+def machine() -> dict:
+    """A short description of this machine: CPU count, platform, GPUs if TensorFlow is loaded."""
+    import sys
+
+    info = {"platform": platform.platform(terse=True), "cpus": os.cpu_count(), "python": platform.python_version()}
+    if "tensorflow" in sys.modules:
+        tf = sys.modules["tensorflow"]
+        info["tensorflow"] = tf.__version__
+        info["gpus"] = [
+            (tf.config.experimental.get_device_details(d) or {}).get("device_name", d.name)
+            for d in tf.config.list_physical_devices("GPU")
+        ]
+    return info
+
+
+def _plain(obj):
+    """Make NumPy scalars/arrays JSON-friendly."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if hasattr(obj, "item"):
+        return obj.item()
+    return obj
+
+
+def record(name: str, *, history=None, test: dict | None = None, wall_time_s: float | None = None,
+           data: str = "", notes: str = "", **extra) -> Path:
+    """Write the record ``name`` for the active profile and return its path (atomic write).
+
+    ``history`` may be a Keras ``History`` or its ``.history`` dict; ``test`` a dict of test
+    metrics (e.g. ``{"accuracy": 0.991}``); ``data`` says which data the run used.
+    """
+    if not name or any(c in name for c in "/\\"):
+        raise ValueError(f"record name must be a plain file name, got {name!r}")
+    hist = getattr(history, "history", history) or {}
+    rec = {
+        "name": name,
+        "profile": _profile.name(),
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "data": data,
+        "history": _plain(hist),
+        "epochs": len(next(iter(hist.values()))) if hist else 0,
+        "test": _plain(test or {}),
+        "wall_time_s": wall_time_s,
+        "notes": notes,
+        **_plain(extra),
+    }
+    out = results_dir() / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(rec, indent=1, sort_keys=True))
+    os.replace(tmp, out)
+    return out
+
+
+def load(name: str, profile: str | None = None) -> dict:
+    """Read the record ``name`` (active profile unless given); FileNotFoundError says which notebook to run."""
+    path = results_dir(profile) / f"{name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no results record {path}: run the notebook that trains {name!r} first")
+    return json.loads(path.read_text())
+
+
+def table(names, metric: str = "accuracy", profile: str | None = None):
+    """A pandas-free list of rows ``(name, test metric, best val metric, epochs, wall time)``.
+
+    Missing records give a row with ``None`` values rather than an error, so a table can be
+    printed while some notebooks have not run yet.
+    """
+    rows = []
+    for n in names:
+        try:
+            r = load(n, profile)
+        except FileNotFoundError:
+            rows.append((n, None, None, None, None))
+            continue
+        val = r["history"].get(f"val_{metric}")
+        rows.append((n, r["test"].get(metric), max(val) if val else None, r["epochs"], r["wall_time_s"]))
+    return rows
