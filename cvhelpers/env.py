@@ -1,8 +1,8 @@
 """Environment check, seeding and distribution strategy: the first cell of every notebook.
 
 >>> from cvhelpers.env import setup
->>> info = setup(quiet=True)        # doctest: +SKIP  (imports TensorFlow: a few seconds)
->>> info["profile"] in ("fast", "full")  # doctest: +SKIP
+>>> info = setup(quiet=True)              # doctest: +SKIP
+>>> info["profile"] in ("fast", "full")   # doctest: +SKIP
 True
 """
 

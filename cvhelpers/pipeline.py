@@ -1,0 +1,40 @@
+"""Small ``tf.data`` helpers used by the training notebooks.
+
+Why they exist: on small CPU machines (2 cores) about half of ``fit()``/``predict()`` calls sat
+idle 8–10 s after the last batch while tf.data's autotuner wound down; switching autotuning off
+removed the stall in every run measured (see ``shared/docs/baselines.md``). :func:`tune` applies
+that option (and nothing else) to any dataset; :func:`from_arrays` builds a batched dataset from
+NumPy arrays with it already applied.
+
+>>> import numpy as np
+>>> ds = from_arrays(np.zeros((10, 4, 4, 1), "float32"), np.arange(10), batch_size=4)  # doctest: +SKIP
+>>> [int(b[0].shape[0]) for b in ds]                                                     # doctest: +SKIP
+[4, 4, 2]
+"""
+
+from __future__ import annotations
+
+__all__ = ["tune", "from_arrays"]
+
+
+def tune(ds, autotune: bool = False):
+    """Return ``ds`` with tf.data autotuning switched off (``autotune=False``, the default here)."""
+    import tensorflow as tf
+
+    opt = tf.data.Options()
+    opt.autotune.enabled = bool(autotune)
+    return ds.with_options(opt)
+
+
+def from_arrays(x, y=None, batch_size: int = 32, shuffle: bool = False, seed: int = 42, prefetch: int = 2):
+    """A batched ``tf.data.Dataset`` of ``(x, y)`` (or ``x``), shuffled if asked, prefetching, tuned."""
+    import tensorflow as tf
+
+    if y is not None and len(x) != len(y):
+        raise ValueError(f"x and y differ in length: {len(x)} vs {len(y)}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return tune(ds.batch(batch_size).prefetch(prefetch))
