@@ -216,7 +216,9 @@ def _get(art: Artifact, ds: Dataset | None = None, progress: bool = True) -> Pat
     found = _local(art)
     if found is not None:
         return found
-    urls = [f"{m}/{art.filename}" for m in mirrors()] + list(art.urls)
+    from urllib.parse import quote
+
+    urls = [f"{m}/{quote(art.filename)}" for m in mirrors()] + list(art.urls)
     hint = _fix_hint(art, ds)
     if offline():
         raise DataError(f"{art.filename} is not available offline (CVHELPERS_OFFLINE=1; official URL: "
@@ -436,18 +438,27 @@ def cats_vs_dogs(source: str | None = None, verbose: bool = True) -> Path:
     source = source or _profile.pick(fast="small", full="official")
     if source not in ("small", "official"):
         raise ValueError(f"source must be 'small' or 'official', got {source!r}")
+    counts = (1000, 500, 1000)
     if source == "small":
-        (zpath,) = fetch("cats_vs_dogs_small")
-        root = safe_extract(zpath, cache_dir() / "extracted" / "cats_vs_dogs_small") / "cats_vs_dogs_small"
-        desc = "course mirror subset, 1000/500/500 per class"
-    else:
+        try:
+            (zpath,) = fetch("cats_vs_dogs_small")
+        except DataError as exc:
+            if offline() or find("cats_vs_dogs") is None and not REGISTRY["cats_vs_dogs"].artifacts[0].urls:
+                raise
+            # No course mirror: make a subset of the same size from the official zip instead.
+            _say(f"course subset unavailable ({str(exc).split(';')[0]}); using Microsoft's official zip")
+            source, counts = "official", (1000, 500, 500)
+        else:
+            root = safe_extract(zpath, cache_dir() / "extracted" / "cats_vs_dogs_small") / "cats_vs_dogs_small"
+            desc = "course mirror subset, 1000/500/500 per class"
+    if source == "official":
         (zpath,) = fetch("cats_vs_dogs")
-        root = cache_dir() / "extracted" / "cats_vs_dogs_chollet"
+        root = cache_dir() / "extracted" / f"cats_vs_dogs_{'-'.join(map(str, counts))}"
         from .download import _lock
 
         with _lock(root, 3600):
-            build_cats_vs_dogs_subset(zpath, root)
-        desc = "Microsoft's official zip, corrupt files dropped, 1000/500/1000 per class"
+            build_cats_vs_dogs_subset(zpath, root, counts)
+        desc = f"Microsoft's official zip, unreadable files dropped, {'/'.join(map(str, counts))} per class"
     if verbose:
         counts = {s: sum(1 for _ in (root / s).glob("*/*.jpg")) for s in ("train", "validation", "test")}
         _say(f"cats vs dogs ({desc}) in {root}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

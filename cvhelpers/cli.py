@@ -1,0 +1,156 @@
+"""The ``cvhelpers`` command: check a machine, list, fetch and verify the course data.
+
+    cvhelpers doctor                 what this machine has, and what to fix
+    cvhelpers data list              the datasets, licences, and whether each is here
+    cvhelpers data fetch NAME...     download (or find) datasets; --all for every one
+    cvhelpers data verify [NAME...]  re-check the local copies' checksums
+    cvhelpers data path NAME         print where a dataset's files are
+
+Errors exit non-zero with one line on stderr that begins with ``error:``.
+TensorFlow is imported only by ``doctor`` (it is slow to import).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+
+from . import __version__
+from . import data as D
+from .download import DataError
+
+
+def _datasets(names, all_):
+    if all_:
+        return list(D.REGISTRY)
+    if not names:
+        raise DataError("name at least one dataset (see `cvhelpers data list`) or pass --all")
+    for n in names:
+        D._dataset(n)  # raises with the list of known names
+    return names
+
+
+def cmd_list(args) -> int:
+    rows = D.status()
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        mark = "here   " if r["present"] else "missing"
+        print(f"{r['name']:<{width}}  {mark}  {r['title']}")
+        print(f"{'':<{width}}           licence: {r['licence']}")
+    print(f"\nread from: {D.data_dir() or '(CVHELPERS_DATA_DIR not set)'} then {D.cache_dir()}")
+    return 0
+
+
+def cmd_fetch(args) -> int:
+    names = _datasets(args.names, args.all)
+    failed = []
+    for n in names:
+        try:
+            paths = D.fetch(n, progress=not args.quiet and sys.stderr.isatty())
+        except DataError as exc:
+            if len(names) == 1:
+                raise
+            print(f"error: {exc}", file=sys.stderr)
+            failed.append(n)
+            continue
+        for p in paths:
+            print(f"{n}: {p} (checksum verified)" if any(a.hashes for a in _arts(n, p)) else
+                  f"{n}: {p} (no published checksum; opened when used)")
+    if failed:
+        print(f"error: {len(failed)} of {len(names)} datasets could not be fetched: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _arts(name, path):
+    ds = D.REGISTRY[name]
+    return [a for form in (*ds.alternatives, ds.artifacts) for a in form if path.name == os.path.basename(a.filename)]
+
+
+def cmd_verify(args) -> int:
+    names = args.names or list(D.REGISTRY)
+    bad = 0
+    for n in names:
+        D._dataset(n)
+        ok, msg = D.verify(n)
+        print(f"{n}: {'ok' if ok else 'MISSING'} {msg}")
+        bad += not ok and bool(args.names)
+    if bad:
+        print(f"error: {bad} dataset(s) missing or failing their checksum; run `cvhelpers data fetch NAME`", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_path(args) -> int:
+    D._dataset(args.name)
+    paths = D.find(args.name)
+    if not paths:
+        raise DataError(f"{args.name} is not here; run `cvhelpers data fetch {args.name}`")
+    for p in paths:
+        print(p)
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    print(f"cvhelpers {__version__} | Python {platform.python_version()} | {platform.platform(terse=True)} | {os.cpu_count()} CPUs")
+    problems = []
+    try:
+        from .env import setup
+
+        info = setup(quiet=True)
+        from .env import report
+
+        print(report(info))
+        problems += info["fixes"]
+    except ImportError as exc:
+        problems.append(f"{exc.name or exc} is not installed: run `make install` (or pip install -e '.[cpu]')")
+        print(f"TensorFlow/Keras: not importable ({exc})")
+    present = [r["name"] for r in D.status() if r["present"]]
+    print(f"datasets here:   {', '.join(present) or 'none'} (of {len(D.REGISTRY)}; `cvhelpers data list`)")
+    if not present and D.offline():
+        problems.append("offline with no datasets: set CVHELPERS_DATA_DIR to a folder of pre-fetched files")
+    print("verdict:         " + ("ready" if not problems else f"{len(problems)} thing(s) to look at (see fix: lines)"))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cvhelpers", description="Course helper: machine check and data.")
+    p.add_argument("--version", action="version", version=f"cvhelpers {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("doctor", help="check this machine").set_defaults(func=cmd_doctor)
+    d = sub.add_parser("data", help="list, fetch, verify datasets").add_subparsers(dest="data_command", required=True)
+    d.add_parser("list", help="datasets and whether they are here").set_defaults(func=cmd_list)
+    f = d.add_parser("fetch", help="download what is missing")
+    f.add_argument("names", nargs="*")
+    f.add_argument("--all", action="store_true", help="every registered dataset")
+    f.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    f.set_defaults(func=cmd_fetch)
+    v = d.add_parser("verify", help="re-check local copies")
+    v.add_argument("names", nargs="*")
+    v.set_defaults(func=cmd_verify)
+    pa = d.add_parser("path", help="where a dataset's files are")
+    pa.add_argument("name")
+    pa.set_defaults(func=cmd_path)
+    return p
+
+
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    # argparse's own usage errors already exit 2 with "error:" in the last line of stderr.
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (DataError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing half-written was kept (run the command again)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

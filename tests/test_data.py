@@ -1,0 +1,219 @@
+"""The data layer: lookup order, mirrors, offline mode, loaders on the real offline mirror."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import shutil
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cvhelpers import data as D
+from cvhelpers.download import DataError
+
+
+@pytest.fixture
+def tiny_registry(monkeypatch, server):
+    """Register a small dataset whose official URL is on the local server."""
+    payload = b"tiny dataset bytes" * 100
+    h = server.add("tiny.bin", payload)
+    ds = D.Dataset("tiny", "a tiny test dataset", (D.Artifact("tiny.bin", (h,), len(payload), (server.url("ok", "tiny.bin"),)),),
+                   "test licence", "test citation")
+    monkeypatch.setitem(D.REGISTRY, "tiny", ds)
+    return payload
+
+
+def test_registry_entries_are_complete():
+    for name, ds in D.REGISTRY.items():
+        assert ds.name == name and ds.title and ds.licence and ds.citation
+        for art in ds.artifacts:  # the main form: official URL, or a note saying where to get it
+            assert art.urls or ds.note, f"{name}: a mirror-only file must say where to get it"
+        for form in (ds.artifacts, *ds.alternatives):
+            for art in form:
+                for h in art.hashes:
+                    algo, digest = h.split(":")
+                    assert len(digest) == {"sha256": 64, "md5": 32}[algo]
+
+
+def test_official_download_into_cache(clean_env, tiny_registry, server):
+    (p,) = D.fetch("tiny", progress=False)
+    assert p == clean_env / "tiny.bin" and p.read_bytes() == tiny_registry
+    assert D.find("tiny") == [p]
+
+
+def test_data_dir_comes_before_cache_and_is_never_written(clean_env, tiny_registry, tmp_path, monkeypatch, server):
+    ro = tmp_path / "classroom share"
+    ro.mkdir()
+    (ro / "tiny.bin").write_bytes(tiny_registry)
+    monkeypatch.setenv("CVHELPERS_DATA_DIR", str(ro))
+    before = sorted(p.name for p in ro.iterdir())
+    assert D.fetch("tiny") == [ro / "tiny.bin"]
+    assert server.count("ok", "tiny.bin") == 0
+    assert sorted(p.name for p in ro.iterdir()) == before  # no lock files or temp files there
+
+
+def test_wrong_file_in_data_dir_is_ignored(clean_env, tiny_registry, tmp_path, monkeypatch):
+    ro = tmp_path / "share"
+    ro.mkdir()
+    (ro / "tiny.bin").write_bytes(b"something else")
+    monkeypatch.setenv("CVHELPERS_DATA_DIR", str(ro))
+    (p,) = D.fetch("tiny", progress=False)
+    assert p.parent == clean_env  # the bad copy was skipped, a good one downloaded to the cache
+
+
+def test_mirror_is_tried_before_official(clean_env, tiny_registry, monkeypatch, server):
+    monkeypatch.setenv("CVHELPERS_MIRROR", f"{server.base}/404, {server.base}/ok")
+    D.fetch("tiny", progress=False)
+    assert server.count("404", "tiny.bin") == 1 and server.count("ok", "tiny.bin") == 1
+
+
+def test_bad_mirror_falls_back_to_official(clean_env, tiny_registry, monkeypatch, server):
+    server.files["tiny.bin.wrong"] = b"x"
+    monkeypatch.setenv("CVHELPERS_MIRROR", f"{server.base}/404")
+    (p,) = D.fetch("tiny", progress=False)
+    assert p.read_bytes() == tiny_registry
+
+
+def test_offline_never_touches_the_network(clean_env, tiny_registry, monkeypatch, server):
+    monkeypatch.setenv("CVHELPERS_OFFLINE", "1")
+    t = time.monotonic()
+    with pytest.raises(DataError) as err:
+        D.fetch("tiny")
+    assert time.monotonic() - t < 5
+    assert server.hits == {}
+    msg = str(err.value)
+    assert "offline" in msg and "tiny.bin" in msg and server.url("ok", "tiny.bin") in msg and "\n" not in msg
+
+
+def test_bad_flag_value_is_explained(monkeypatch):
+    monkeypatch.setenv("CVHELPERS_OFFLINE", "maybe")
+    with pytest.raises(ValueError, match="CVHELPERS_OFFLINE"):
+        D.offline()
+
+
+def test_unknown_dataset():
+    with pytest.raises(DataError, match="unknown dataset 'nope'.*mnist"):
+        D.fetch("nope")
+
+
+def test_mirror_only_file_error_says_where_to_get_it(clean_env):
+    with pytest.raises(DataError, match="no official download URL.*course mirror"):
+        D.fetch("hoda")
+
+
+def test_fashion_official_gz_files_from_a_mirror(clean_env, monkeypatch, server):
+    """Without the course bundle, Fashion-MNIST is read from the four official idx.gz files."""
+    rng = np.random.default_rng(0)
+    arrays = {"train-images-idx3-ubyte.gz": (16, rng.integers(0, 255, (3, 28, 28), dtype=np.uint8)),
+              "train-labels-idx1-ubyte.gz": (8, np.array([1, 2, 3], np.uint8)),
+              "t10k-images-idx3-ubyte.gz": (16, rng.integers(0, 255, (2, 28, 28), dtype=np.uint8)),
+              "t10k-labels-idx1-ubyte.gz": (8, np.array([4, 5], np.uint8))}
+    arts = []
+    for fname, (offset, arr) in arrays.items():
+        blob = gzip.compress(b"\0" * offset + arr.tobytes())
+        h = server.add(fname, blob)
+        arts.append(D.Artifact(fname, (h,), len(blob), ("http://127.0.0.1:9/unreachable/" + fname,)))
+    real = D.REGISTRY["fashion_mnist"]
+    monkeypatch.setitem(D.REGISTRY, "fashion_mnist", D.Dataset("fashion_mnist", real.title, tuple(arts), real.licence,
+                                                                real.citation, alternatives=real.alternatives))
+    monkeypatch.setenv("CVHELPERS_MIRROR", f"{server.base}/ok")
+    (xtr, ytr), (xte, yte) = D.load_fashion_mnist(verbose=False)
+    assert xtr.shape == (3, 28, 28) and list(ytr) == [1, 2, 3] and list(yte) == [4, 5]
+    np.testing.assert_array_equal(xtr, arrays["train-images-idx3-ubyte.gz"][1])
+
+
+# ----------------------------------------------------------------------------- the real mirror
+def test_load_mnist_from_mirror(clean_env, mirror_dir, monkeypatch):
+    monkeypatch.setenv("CVHELPERS_DATA_DIR", str(mirror_dir))
+    (x, y), (xt, yt) = D.load_mnist()
+    assert x.shape == (60000, 28, 28) and xt.shape == (10000, 28, 28) and x.dtype == np.uint8
+    assert list(y[:10]) == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]  # known first labels (MANIFEST)
+    assert np.bincount(yt).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_load_fashion_and_hoda_from_mirror(clean_env, mirror_dir, monkeypatch):
+    monkeypatch.setenv("CVHELPERS_DATA_DIR", str(mirror_dir))
+    (x, y), _ = D.load_fashion_mnist()
+    assert x.shape == (60000, 28, 28) and list(y[:10]) == [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]
+    (hx, hy), (hxt, hyt) = D.load_hoda()
+    assert hx.shape == (60000, 32, 32) and hxt.shape == (20000, 32, 32)
+    assert np.bincount(hy).tolist() == [6000] * 10 and set(np.unique(hx)) <= {0, 255}
+    (rx, _), _ = D.load_hoda(raw=True)
+    assert len(rx) == 60000 and all(a.ndim == 2 for a in rx[:100])
+    assert max(a.shape[0] for a in rx[:2000]) > 32  # original sizes vary
+
+
+def test_cats_vs_dogs_small_from_mirror(clean_env, mirror_dir, monkeypatch):
+    monkeypatch.setenv("CVHELPERS_DATA_DIR", str(mirror_dir))
+    root = D.cats_vs_dogs(source="small")
+    counts = {s: {c: len(list((root / s / c).glob("*.jpg"))) for c in ("cat", "dog")} for s in ("train", "validation", "test")}
+    assert counts == {"train": {"cat": 1000, "dog": 1000}, "validation": {"cat": 500, "dog": 500},
+                      "test": {"cat": 500, "dog": 500}}
+    assert D.cats_vs_dogs(source="small", verbose=False) == root  # second call reuses the extraction
+    assert not any(p.name.startswith(".") for p in root.parent.parent.iterdir())
+
+
+def test_weights_from_mirror(clean_env, mirror_dir, monkeypatch):
+    monkeypatch.setenv("CVHELPERS_DATA_DIR", str(mirror_dir))
+    assert D.weights_path("mobilenet_0.25") == str(mirror_dir / "weights" / "mobilenet_2_5_224_tf_no_top.h5")
+
+
+def test_weights_offline_missing_is_a_clear_error(clean_env, monkeypatch):
+    monkeypatch.setenv("CVHELPERS_OFFLINE", "1")
+    with pytest.raises(DataError, match="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5.*storage.googleapis.com"):
+        D.weights_path("vgg16")
+    with pytest.raises(DataError, match="no ImageNet weights registered"):
+        D.weights_path("alexnet")
+
+
+def test_weights_online_without_mirror_defer_to_keras(clean_env):
+    assert D.weights_path("vgg16") == "imagenet"
+
+
+# ----------------------------------------------------------------------------- the official cats/dogs zip
+def _jpeg(seed: int) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.full((8, 8, 3), seed % 255, np.uint8)).save(buf, format="JPEG")  # Pillow writes JFIF
+    return buf.getvalue()
+
+
+def test_build_subset_drops_unreadable_files(tmp_path):
+    zpath = tmp_path / "kagglecatsanddogs_5340.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        for label in ("Cat", "Dog"):
+            for i in range(12):
+                if i == 3:
+                    zf.writestr(f"PetImages/{label}/{i}.jpg", b"")  # empty file, as in the real zip
+                elif i == 5:
+                    zf.writestr(f"PetImages/{label}/{i}.jpg", b"\x89PNG not a jpeg")
+                else:
+                    zf.writestr(f"PetImages/{label}/{i}.jpg", _jpeg(i))
+        zf.writestr("PetImages/Cat/Thumbs.db", b"junk")
+    out = tmp_path / "subset"
+    info = D.build_cats_vs_dogs_subset(zpath, out, counts=(4, 2, 3))
+    assert info["dropped_before_subset_complete"] == 4
+    names = {s: sorted(p.name for p in (out / s / "cat").iterdir()) for s in ("train", "validation", "test")}
+    assert names == {"train": ["cat.0.jpg", "cat.1.jpg", "cat.2.jpg", "cat.4.jpg"],
+                     "validation": ["cat.6.jpg", "cat.7.jpg"], "test": ["cat.10.jpg", "cat.8.jpg", "cat.9.jpg"]}
+    with pytest.raises(DataError, match="only 10 readable cat images"):
+        D.build_cats_vs_dogs_subset(zpath, tmp_path / "too big", counts=(8, 4, 4))
+    assert not (tmp_path / "too big").exists()
+
+
+def test_fast_profile_without_mirror_builds_subset_from_official_zip(clean_env, monkeypatch, server, tmp_path):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for label in ("Cat", "Dog"):
+            for i in range(2000):
+                zf.writestr(f"PetImages/{label}/{i}.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes([i % 256]))
+    server.add("kagglecatsanddogs_5340.zip", buf.getvalue())
+    monkeypatch.setenv("CVHELPERS_FAST", "1")
+    monkeypatch.setenv("CVHELPERS_MIRROR", f"{server.base}/ok")  # has the official zip, not the course subset
+    root = D.cats_vs_dogs()
+    assert len(list((root / "test" / "dog").iterdir())) == 500 and len(list((root / "train" / "cat").iterdir())) == 1000
