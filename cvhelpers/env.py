@@ -97,6 +97,11 @@ def setup(seed: int = 42, *, quiet: bool = False) -> dict:
     from . import data as _data
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ start-up chatter
+    import warnings
+
+    # Keras 3 warns on every fit() with a tf.data input because fit's default is shuffle=True;
+    # the course's datasets shuffle themselves (cvhelpers.pipeline), so the warning is noise.
+    warnings.filterwarnings("ignore", message=r".*`shuffle=True` was passed.*", category=UserWarning)
     import keras
     import tensorflow as tf
 
