@@ -96,17 +96,30 @@ def _progress(total, desc, enabled):
 
 
 def _fetch_once(url: str, tmp: Path, timeout: float, progress: bool, desc: str) -> None:
-    """One attempt: stream ``url`` into ``tmp``. Raises on any problem (the caller decides)."""
-    req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    """One attempt: stream ``url`` into ``tmp``. Raises on any problem (the caller decides).
+
+    If ``tmp`` already holds the start of the file (an earlier attempt broke off), ask only for
+    the rest with an HTTP Range request; a server that ignores Range sends everything again.
+    """
+    have = tmp.stat().st_size if tmp.exists() else 0
+    headers = {"User-Agent": USER_AGENT}
+    if have:
+        headers["Range"] = f"bytes={have}-"
+    req = urllib.request.Request(url, headers=headers)
     with urllib.request.urlopen(req, timeout=timeout) as resp:
+        resumed = have > 0 and resp.status == 206 and \
+            resp.headers.get("Content-Range", "").startswith(f"bytes {have}-")
+        start = have if resumed else 0
         length = resp.headers.get("Content-Length")
-        expected = int(length) if length and length.isdigit() else None
+        expected = start + int(length) if length and length.isdigit() else None
         bar = _progress(expected, desc, progress)
-        got = 0
+        if bar is not None and start:
+            bar.update(start)
+        got = start
         try:
-            with open(tmp, "wb") as out:
+            with open(tmp, "ab" if resumed else "wb") as out:
                 while True:
-                    chunk = resp.read(_CHUNK)
+                    chunk = resp.read1(_CHUNK)  # what has arrived: a reset loses nothing already received
                     if not chunk:
                         break
                     out.write(chunk)
@@ -163,7 +176,10 @@ def download(url: str, dest, *, hashes=(), size: int | None = None, retries: int
             if check_file(dest, hashes, size):
                 return dest
             dest.unlink()  # a stale or foreign file under our name: replace it
-        tmp = dest.with_name(f".{dest.name}.part-{os.getpid()}")
+        # One partial file per target, guarded by the lock: if a kernel was killed mid-download,
+        # the next attempt resumes from where it stopped instead of starting again.
+        tmp = dest.with_name(f".{dest.name}.part")
+        keep_partial = False
         last: BaseException | None = None
         try:
             for attempt in range(retries + 1):
@@ -179,7 +195,10 @@ def download(url: str, dest, *, hashes=(), size: int | None = None, retries: int
                         break
                     time.sleep(backoff * (2 ** attempt))
             if last is not None:
-                raise DataError(f"{url}: {_describe(last)}; {hint}") from None
+                keep_partial = _is_transient(last)
+                raise DataError(f"{url}: {_describe(last)}"
+                                f"{' (the part received is kept: the next try resumes)' if keep_partial and tmp.exists() else ''}"
+                                f"; {hint}") from None
             if size is not None and tmp.stat().st_size != size:
                 raise ChecksumError(f"{url}: got {tmp.stat().st_size:,} bytes, expected {size:,}; {hint}")
             if hashes and not check_file(tmp, hashes):
@@ -187,7 +206,7 @@ def download(url: str, dest, *, hashes=(), size: int | None = None, retries: int
                                     f"{_parse_hash(hashes[0])[1][:16]}…); {hint}")
             os.replace(tmp, dest)
         finally:
-            if tmp.exists():
+            if tmp.exists() and not keep_partial:
                 tmp.unlink()
     return dest
 

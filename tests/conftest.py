@@ -50,6 +50,8 @@ class Server:
     /flaky/NAME     500 for the first ``fail_times`` requests of NAME, then the bytes
     /truncated/NAME Content-Length of the whole file, half the body, then close
     /reset/NAME     half the body, then a TCP reset
+    /resetonce/NAME the first request as /reset, later ones honour Range (resume)
+    /ok/NAME also honours "Range: bytes=N-" with a 206
     /slow/NAME      the bytes, slowly (for concurrency tests)
     """
 
@@ -57,6 +59,7 @@ class Server:
         self.files: dict[str, bytes] = {}
         self.hits: dict[str, int] = {}
         self.fail_times = 2
+        self.ranges: list[int] = []  # start offsets of Range requests served
         self.lock = threading.Lock()
         outer = self
 
@@ -84,6 +87,18 @@ class Server:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
+                rng = self.headers.get("Range", "")
+                if mode == "resetonce" and n == 1:
+                    mode = "reset"
+                elif rng.startswith("bytes=") and mode in ("ok", "resetonce"):
+                    start = int(rng[6:].split("-")[0])
+                    outer.ranges.append(start)
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+                    self.send_header("Content-Length", str(len(body) - start))
+                    self.end_headers()
+                    self.wfile.write(body[start:])
+                    return
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -91,6 +106,9 @@ class Server:
                     self.wfile.write(body[: len(body) // 2])
                     self.wfile.flush()
                     if mode == "reset":
+                        import time
+
+                        time.sleep(0.3)  # let the client read the first half before the reset
                         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     self.close_connection = True
                     self.connection.close()

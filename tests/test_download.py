@@ -19,7 +19,7 @@ PAYLOAD = os.urandom(300_000)
 
 
 def _leftovers(folder: Path):
-    return [p.name for p in folder.iterdir() if ".part-" in p.name]
+    return [p.name for p in folder.iterdir() if p.name.endswith(".part")]
 
 
 def test_success_verifies_and_writes_atomically(server, tmp_path):
@@ -73,7 +73,34 @@ def test_truncated_body_is_retried_then_fails_without_leaving_a_file(server, tmp
     with pytest.raises(DataError, match="closed before the whole file"):
         download(server.url("truncated", "t.bin"), tmp_path / "t.bin", progress=False, retries=1, backoff=0.01)
     assert server.count("truncated", "t.bin") == 2
-    assert not (tmp_path / "t.bin").exists() and _leftovers(tmp_path) == []
+    assert not (tmp_path / "t.bin").exists()
+    assert _leftovers(tmp_path) == [".t.bin.part"]  # kept, so that the next try resumes
+
+
+def test_reset_then_resume_with_range(server, tmp_path):
+    h = server.add("big.bin", PAYLOAD)
+    dest = download(server.url("resetonce", "big.bin"), tmp_path / "big.bin", hashes=(h,), progress=False, backoff=0.01)
+    assert dest.read_bytes() == PAYLOAD
+    assert server.count("resetonce", "big.bin") == 2
+    assert len(server.ranges) == 1 and 0 < server.ranges[0] < len(PAYLOAD)  # only the rest was sent again
+    assert _leftovers(tmp_path) == []
+
+
+def test_partial_from_a_killed_process_is_resumed(server, tmp_path):
+    h = server.add("p.bin", PAYLOAD)
+    (tmp_path / ".p.bin.part").write_bytes(PAYLOAD[:1000])
+    download(server.url("ok", "p.bin"), tmp_path / "p.bin", hashes=(h,), progress=False)
+    assert (tmp_path / "p.bin").read_bytes() == PAYLOAD and server.ranges == [1000]
+
+
+def test_garbage_partial_is_discarded_by_the_checksum(server, tmp_path):
+    h = server.add("g.bin", PAYLOAD)
+    (tmp_path / ".g.bin.part").write_bytes(b"garbage" * 10)
+    with pytest.raises(ChecksumError):
+        download(server.url("ok", "g.bin"), tmp_path / "g.bin", hashes=(h,), progress=False)
+    assert _leftovers(tmp_path) == []  # the next call starts clean
+    download(server.url("ok", "g.bin"), tmp_path / "g.bin", hashes=(h,), progress=False)
+    assert (tmp_path / "g.bin").read_bytes() == PAYLOAD
 
 
 def test_connection_reset_mid_body(server, tmp_path):
@@ -81,7 +108,7 @@ def test_connection_reset_mid_body(server, tmp_path):
     with pytest.raises(DataError):
         download(server.url("reset", "r.bin"), tmp_path / "r.bin", progress=False, retries=1, backoff=0.01)
     assert server.count("reset", "r.bin") == 2
-    assert not (tmp_path / "r.bin").exists() and _leftovers(tmp_path) == []
+    assert not (tmp_path / "r.bin").exists()
 
 
 def test_wrong_bytes_fail_the_checksum_and_are_not_kept(server, tmp_path):
