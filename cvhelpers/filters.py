@@ -226,7 +226,8 @@ def directional_sobel(angle_deg: float) -> np.ndarray:
             or not np.isfinite(angle_deg):
         raise ValueError(f"angle_deg must be a finite number, got {angle_deg!r}")
     a = np.deg2rad(angle_deg)
-    return np.cos(a) * sobel_x() + np.sin(a) * sobel_y()
+    k = np.cos(a) * sobel_x() + np.sin(a) * sobel_y()
+    return np.round(k, 12) + 0.0          # cos(90°) is 6e-17 in floating point: show it as 0
 
 
 #: Named kernels for menus (the widgets) and quick experiments.
@@ -789,14 +790,17 @@ def format_benchmark(rows: list[dict], size: int | None = None) -> str:
     if not rows:
         raise ValueError("no benchmark rows to format")
     lines = [f"{'kernel':<7} {'method':<28} {'ms/image':>10} {'× vs loops':>11} {'× vs NumPy':>11}  note"]
+    def ratio(x: float) -> str:
+        return f"{x:11.0f}" if x >= 100 else f"{x:11.1f}" if x >= 1 else f"{x:11.2g}"
+
     for f in sorted({r["kernel"] for r in rows}):
         group = [r for r in rows if r["kernel"] == f]
         base = group[0]["seconds"]
         numpy_t = next((r["seconds"] for r in group if r["method"].startswith("NumPy")), None)
         for r in group:
-            vs_np = f"{numpy_t / r['seconds']:11.1f}" if numpy_t else f"{'':>11}"
+            vs_np = ratio(numpy_t / r["seconds"]) if numpy_t else f"{'':>11}"
             lines.append(f"{str(f) + '×' + str(f):<7} {r['method']:<28} {r['seconds'] * 1e3:10.3f} "
-                         f"{base / r['seconds']:11.1f} {vs_np}  {r['note']}".rstrip())
+                         f"{ratio(base / r['seconds'])} {vs_np}  {r['note']}".rstrip())
     if size:
         lines.insert(0, f"'same' correlation of one {size}×{size} float32 image")
     return "\n".join(lines)

@@ -61,7 +61,7 @@ def _png(fig) -> bytes:
 
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=fig.dpi)
+    fig.savefig(buf, format="png", dpi=fig.dpi, bbox_inches="tight", pad_inches=0.1)
     return buf.getvalue()
 
 
@@ -77,7 +77,8 @@ def _show_kernel(ax, k: np.ndarray, title: str) -> None:
     ax.imshow(k, cmap="RdBu_r", vmin=-lim, vmax=lim)
     if k.shape[0] <= 7:
         for (i, j), v in np.ndenumerate(k):
-            ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=9 if k.shape[0] <= 5 else 7)
+            ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=9 if k.shape[0] <= 5 else 7,
+                    color="white" if abs(v) > 0.6 * lim else "black")
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title)
