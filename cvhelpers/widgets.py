@@ -7,9 +7,9 @@ widgets)::
 
     >>> from cvhelpers.widgets import kernel_explorer
     >>> w = kernel_explorer()          # doctest: +SKIP
-    >>> w                              # doctest: +SKIP   (the last expression of a cell shows it)
+    >>> w                              # doctest: +SKIP
 
-Every explorer keeps the array it last showed in ``.output`` so that tests (and curious
+(The last expression of a cell displays the widget.) Every explorer keeps the array it last showed in ``.output`` so that tests (and curious
 students) can check it against :mod:`cvhelpers.filters`.
 """
 
@@ -31,8 +31,9 @@ OWN = "your image"
 def to_gray(image) -> np.ndarray:
     """A student's image (grey or RGB/RGBA, integers or floats) as a float32 grey array in [0, 1].
 
-    >>> to_gray(np.array([[0, 255]], dtype=np.uint8)).tolist()
-    [[0.0, 1.0]]
+    >>> g = to_gray(np.full((5, 5, 3), 255, dtype=np.uint8))
+    >>> g.shape, float(g.max())
+    ((5, 5), 1.0)
     """
     a = np.asarray(image)
     if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
@@ -155,10 +156,10 @@ class KernelExplorer(_Explorer):
         self.preset_menu = widgets.Dropdown(options=list(F.PRESETS) + ["custom"], value=kernel,
                                             description="kernel")
         self.preset_menu.add_class("cvh-preset")
-        self.size = widgets.ToggleButtons(options=[("3×3", 3), ("5×5", 5)], value=3,
-                                          description="grid", style={"button_width": "50px"})
+        self.size = widgets.ToggleButtons(options=[("3×3", 3), ("5×5", 5)], value=3, description="grid",
+                                          style={"button_width": "50px", "description_width": "60px"})
         self.padding = widgets.ToggleButtons(options=list(F.MODES), value="same", description="padding",
-                                             style={"button_width": "60px"})
+                                             style={"button_width": "60px", "description_width": "60px"})
         self.stride = widgets.IntSlider(value=1, min=1, max=4, description="stride")
         self.grid = widgets.GridBox(layout=widgets.Layout(grid_template_columns="repeat(3, 64px)"))
         self.weights: list[widgets.FloatText] = []
