@@ -77,3 +77,10 @@ def test_notebook_opens_with_badge_and_setup_cell(path):
     assert "from cvhelpers.env import setup" in code[0] and "google.colab" in code[0]
     last = " ".join("".join(c["source"]) for c in cells[-3:]).lower()
     assert "references" in last
+
+
+def test_readme_lists_every_notebook_with_a_badge():
+    readme = (REPO / "README.md").read_text()
+    for p in NOTEBOOKS:
+        assert f"](notebooks/{p.name})" in readme, f"README's notebook table lacks {p.name}"
+        assert f"/blob/main/notebooks/{p.name})" in readme, f"README lacks the Colab badge of {p.name}"
