@@ -61,3 +61,27 @@ def test_to_mnist_format_batch():
 
 def test_persian_digits_are_the_unicode_block():
     assert [ord(c) for c in digits.PERSIAN_DIGITS] == list(range(0x06F0, 0x06FA))
+
+
+def test_load_hoda_mnist_format_caches(tmp_path, monkeypatch):
+    from cvhelpers import data
+
+    raw_tr = [np.full((h, w), 255, np.uint8) for h, w in [(30, 10), (6, 8)]]
+    raw_te = [np.full((40, 20), 255, np.uint8)]
+    fake_npz = tmp_path / "hoda.npz"
+    fake_npz.write_bytes(b"x")  # only its size and date are used for the cache key
+    calls = []
+
+    def fake_load_hoda(raw=False, verbose=True):
+        calls.append(raw)
+        return (raw_tr, np.array([1, 0], np.uint8)), (raw_te, np.array([7], np.uint8))
+
+    monkeypatch.setattr(data, "fetch", lambda name: [fake_npz])
+    monkeypatch.setattr(data, "load_hoda", fake_load_hoda)
+    monkeypatch.setenv("CVHELPERS_CACHE_DIR", str(tmp_path / "cache"))
+    (x, y), (xt, yt) = digits.load_hoda_mnist_format(verbose=False)
+    assert x.shape == (2, 28, 28) and xt.shape == (1, 28, 28) and y.tolist() == [1, 0] and yt.tolist() == [7]
+    assert np.array_equal(x[0], digits.fit_box(raw_tr[0]))
+    (x2, _), _ = digits.load_hoda_mnist_format(verbose=False)  # second call: from the cache
+    assert calls == [True] and np.array_equal(x, x2)
+    assert len(list((tmp_path / "cache" / "derived").glob("*.npz"))) == 1
