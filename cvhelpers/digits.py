@@ -19,11 +19,12 @@ PERSIAN_DIGITS = ["۰", "۱", "۲", "۳", "۴", "۵", "۶", "۷", "۸", "۹"]
 """Persian (Extended Arabic-Indic) digits zero to nine, indexed by their value."""
 
 
-def fit_box(img, size: int = 28, box: int | None = 20, center: str = "mass"):
+def fit_box(img, size: int = 28, box: int | None = 20, center: str = "mass", upscale: bool = True):
     """Resize one 2-D digit image into a ``size``×``size`` uint8 canvas, keeping its aspect ratio.
 
-    The longer side is scaled to ``box`` pixels (``None``: to ``size``), small images are
-    enlarged too, the other side follows the same factor (at least 1 pixel); then the digit is
+    The longer side is scaled to ``box`` pixels (``None``: to ``size``); with ``upscale=False``
+    images already smaller than the box keep their size (useful when size carries meaning, like
+    HODA's small dot-shaped ۰). The other side follows the same factor (at least 1 pixel); then the digit is
     placed on a zero canvas, centred by its centre of mass (``center="mass"``, like MNIST) or by
     its bounding box (``center="box"``). Interpolation is Pillow's bilinear-with-antialias
     resampling, so binary scans become grey edges, as in MNIST.
@@ -50,6 +51,8 @@ def fit_box(img, size: int = 28, box: int | None = 20, center: str = "mass"):
         a = np.clip(a, 0, 255).astype(np.uint8)
     h, w = a.shape
     scale = box / max(h, w)
+    if not upscale:
+        scale = min(scale, 1.0)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
     small = np.asarray(Image.fromarray(a).resize((nw, nh), Image.Resampling.BILINEAR, reducing_gap=None))
     canvas = np.zeros((size, size), np.uint8)
@@ -67,7 +70,7 @@ def fit_box(img, size: int = 28, box: int | None = 20, center: str = "mass"):
     return canvas
 
 
-def to_mnist_format(images, size: int = 28, box: int | None = 20, center: str = "mass"):
+def to_mnist_format(images, size: int = 28, box: int | None = 20, center: str = "mass", upscale: bool = True):
     """Apply :func:`fit_box` to a list of 2-D images (any sizes): an ``(N, size, size)`` uint8 array.
 
     >>> import numpy as np
@@ -81,16 +84,18 @@ def to_mnist_format(images, size: int = 28, box: int | None = 20, center: str = 
         raise ValueError("to_mnist_format needs at least one image")
     out = np.zeros((len(imgs), size, size), np.uint8)
     for i, img in enumerate(imgs):
-        out[i] = fit_box(img, size=size, box=box, center=center)
+        out[i] = fit_box(img, size=size, box=box, center=center, upscale=upscale)
     return out
 
 
-def load_hoda_mnist_format(box: int = 20, center: str = "mass", verbose: bool = True):
+def load_hoda_mnist_format(box: int = 20, center: str = "mass", upscale: bool = False, verbose: bool = True):
     """HODA's original scans in MNIST's format: ``(x_train, y_train), (x_test, y_test)``, 28×28 uint8.
 
     Runs :func:`to_mnist_format` on ``load_hoda(raw=True)`` (about 80,000 images, 10–30 s on a
     small CPU) and keeps the result in the cache folder, so later calls take a fraction of a
-    second. The test set stays sorted by class, as in the original file.
+    second. The test set stays sorted by class, as in the original file. By default digits
+    smaller than the box are not enlarged (``upscale=False``): a Persian zero is a small dot, and
+    its size is what tells it from a five.
 
     >>> (x, y), (xt, yt) = load_hoda_mnist_format()    # doctest: +SKIP
     >>> x.shape, xt.shape                               # doctest: +SKIP
@@ -107,7 +112,7 @@ def load_hoda_mnist_format(box: int = 20, center: str = "mass", verbose: bool = 
         raise ValueError(f"center must be 'mass' or 'box', got {center!r}")
     (path,) = _data.fetch("hoda")
     stamp = f"{path.stat().st_size}-{int(path.stat().st_mtime)}"
-    out = _data.cache_dir() / "derived" / f"hoda_28x28_box{box}_{center}_{stamp}.npz"
+    out = _data.cache_dir() / "derived" / f"hoda_28x28_box{box}_{center}_up{int(upscale)}_{stamp}.npz"
     keys = ("x_train", "y_train", "x_test", "y_test")
     if out.is_file():
         with np.load(out) as f:
@@ -116,14 +121,14 @@ def load_hoda_mnist_format(box: int = 20, center: str = "mass", verbose: bool = 
     else:
         start = time.perf_counter()
         (rtr, ytr), (rte, yte) = _data.load_hoda(raw=True, verbose=False)
-        xtr = to_mnist_format(rtr, box=box, center=center)
-        xte = to_mnist_format(rte, box=box, center=center)
+        xtr = to_mnist_format(rtr, box=box, center=center, upscale=upscale)
+        xte = to_mnist_format(rte, box=box, center=center, upscale=upscale)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.npz")
         np.savez(tmp, x_train=xtr, y_train=ytr, x_test=xte, y_test=yte)
         os.replace(tmp, out)
         how = f"resized from the original scans in {time.perf_counter() - start:.0f} s, saved to {out}"
     if verbose:
-        print(f"HODA in MNIST format (28×28, {box}×{box} box, centred by {center}): "
+        print(f"HODA in MNIST format (28×28, {box}×{box} box, {'' if upscale else 'no '}enlarging, centred by {center}): "
               f"{len(xtr):,} train / {len(xte):,} test; {how}")
     return (xtr, ytr), (xte, yte)

@@ -81,7 +81,16 @@ def test_load_hoda_mnist_format_caches(tmp_path, monkeypatch):
     monkeypatch.setenv("CVHELPERS_CACHE_DIR", str(tmp_path / "cache"))
     (x, y), (xt, yt) = digits.load_hoda_mnist_format(verbose=False)
     assert x.shape == (2, 28, 28) and xt.shape == (1, 28, 28) and y.tolist() == [1, 0] and yt.tolist() == [7]
-    assert np.array_equal(x[0], digits.fit_box(raw_tr[0]))
+    assert np.array_equal(x[0], digits.fit_box(raw_tr[0], upscale=False))
     (x2, _), _ = digits.load_hoda_mnist_format(verbose=False)  # second call: from the cache
     assert calls == [True] and np.array_equal(x, x2)
     assert len(list((tmp_path / "cache" / "derived").glob("*.npz"))) == 1
+
+
+def test_fit_box_without_upscaling_keeps_small_digits_small():
+    dot = np.full((6, 8), 255, np.uint8)
+    y0, y1, x0, x1 = _ink_bbox(digits.fit_box(dot, upscale=False, center="box"))
+    assert (y1 - y0 + 1, x1 - x0 + 1) == (6, 8)
+    big = np.full((40, 20), 255, np.uint8)  # larger than the box: still shrunk to 20
+    y0, y1, _, _ = _ink_bbox(digits.fit_box(big, upscale=False, center="box"))
+    assert y1 - y0 + 1 == 20
