@@ -194,7 +194,6 @@ def main(argv=None) -> int:
             hh, mm = (int(v) for v in args.until.split(":"))
             until = _dt.datetime.now().replace(hour=hh, minute=mm, second=0, microsecond=0)
         log = results.results_dir(args.profile) / "benchmark_runs.json"
-        previous = json.loads(log.read_text()).get("runs", []) if log.is_file() else []
         for name in args.notebooks:
             timeout = args.timeout
             if until is not None:
@@ -203,6 +202,7 @@ def main(argv=None) -> int:
                     print(f"    {name}: not started, the --until {args.until} deadline has passed")
                     continue
             runs.append(run_notebook(name, args.profile, timeout, args.keep))
+            previous = json.loads(log.read_text()).get("runs", []) if log.is_file() else []
             kept = [r for r in previous if r["notebook"] not in {x["notebook"] for x in runs}]
             log.parent.mkdir(parents=True, exist_ok=True)
             log.write_text(json.dumps({"cpu": cpu_name(), "cpus": os.cpu_count(), "platform": platform.platform(),
