@@ -101,7 +101,8 @@ def image_grid(images, labels=None, preds=None, class_names=None, ncols: int = 8
     plt = _plt()
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + 0.3) * nrows), squeeze=False)
+    lines = max((str(t).count("\n") + 1 for t in titles), default=1) if titles is not None else 1
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + 0.3 * lines) * nrows), squeeze=False)
     for k, ax in enumerate(axes.flat):
         if k >= n:
             fig.delaxes(ax)
