@@ -1,0 +1,218 @@
+"""Run training notebooks in a profile, then print the "book vs this course" table from their records.
+
+Each notebook records its test accuracy, history and training time with
+``cvhelpers.results.record`` into ``results/<profile>/<name>.json``; this script executes the
+notebooks (with nbclient, the engine of ``jupyter nbconvert --execute``, into a temporary
+folder, so the committed notebooks
+stay clean), times them cell by cell, and turns the records into a markdown table.
+
+Usage (from the repository root)::
+
+    python benchmarks/results.py                      # full profile, notebooks 03 and 04, then the table
+    python benchmarks/results.py --table-only         # just the table from the existing records
+    python benchmarks/results.py --profile fast 04_persian_digits --markdown /tmp/t.md
+
+The full profile is the default: ``CVHELPERS_FAST`` is removed from the notebooks' environment.
+Data still come from ``CVHELPERS_DATA_DIR`` / the cache as usual (the offline mirror holds the
+full MNIST, Fashion-MNIST and HODA sets). A notebook that fails or runs past ``--timeout`` is
+reported as such; the records it wrote before stopping are still used, and missing ones show as
+"not run". ``--timeout`` is one deadline per notebook: whatever cell is running then is
+stopped and the partly executed notebook is saved (``--keep DIR`` chooses where).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cvhelpers import results  # noqa: E402
+
+NOTEBOOKS = ["03_mnist_convnets", "04_persian_digits"]
+
+# (record name, what, data, book figure as text, book/target accuracy or None)
+ROWS = [
+    ("03_mnist_chollet", "Chollet's 3×3 convnet", "MNIST", "99.1 % (Chollet, ch. 8)", 0.991),
+    ("03_fashion_geron", "Géron's CNN", "Fashion-MNIST", "> 92 % (Géron, ch. 14)", 0.92),
+    ("04_hoda", "course 32-64-64 convnet", "HODA (Persian)", "≥ 99 % (course target)", 0.99),
+    ("03_mnist_dense", "dense baseline (512 units)", "MNIST", "—", None),
+    ("03_mnist_lenet5", "LeNet-5 (tanh, avg-pool, 32×32)", "MNIST", "—", None),
+    ("04_mnist_course_model", "course 32-64-64 convnet", "MNIST", "—", None),
+]
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo (Linux), else platform.processor()."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def run_notebook(name: str, profile: str, timeout: int, keep: Path | None) -> dict:
+    """Execute notebooks/<name>.ipynb in ``profile`` with a deadline of ``timeout`` seconds.
+
+    Runs cell by cell (nbclient), so that a notebook stopped by the deadline or by an error is
+    still saved, executed as far as it got, next to the cell timings. Returns the status, the
+    wall time, per-cell times and the load averages before and after (the machine may be shared).
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    path = ROOT / "notebooks" / f"{name}.ipynb"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist")
+    nb = nbformat.read(path, as_version=4)
+    saved_env = dict(os.environ)
+    os.environ.pop("CVHELPERS_FAST", None)
+    if profile == "fast":
+        os.environ["CVHELPERS_FAST"] = "1"
+    os.environ.setdefault("CVHELPERS_RESULTS_DIR", str(ROOT / "results"))
+    os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
+    out_dir = keep or Path(tempfile.mkdtemp(prefix=f"cvbench-{name}-"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", shutdown_kernel="immediate",
+                            resources={"metadata": {"path": str(ROOT / "notebooks")}})
+    load_before = os.getloadavg()
+    started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    print(f"[{started}] running {name} ({profile} profile, deadline {timeout} s) ...", flush=True)
+    start = time.perf_counter()
+    deadline = time.monotonic() + timeout
+    status, error, cells = "ok", "", []
+    try:
+        with client.setup_kernel():
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type != "code":
+                    continue
+                remaining = deadline - time.monotonic()
+                if remaining <= 1:
+                    status = f"stopped at the {timeout} s deadline"
+                    break
+                client.timeout = int(remaining)
+                t0 = time.perf_counter()
+                try:
+                    client.execute_cell(cell, index)
+                except CellTimeoutError:
+                    status = f"stopped at the {timeout} s deadline"
+                except CellExecutionError as exc:
+                    status, error = "failed", str(exc)[-3000:]
+                finally:
+                    first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")
+                    cells.append({"cell": index, "seconds": round(time.perf_counter() - t0, 1), "first_line": first[:80]})
+                if status != "ok":
+                    break
+    except DeadKernelError as exc:
+        status, error = "kernel died", str(exc)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        nbformat.write(nb, out_dir / f"{name}.ipynb")
+    wall = time.perf_counter() - start
+    print(f"    {name}: {status} in {wall:.0f} s (executed copy: {out_dir / (name + '.ipynb')})", flush=True)
+    if error:
+        print(error, file=sys.stderr)
+    return {"notebook": name, "profile": profile, "status": status, "wall_time_s": round(wall, 1),
+            "started": started, "loadavg_before": [round(v, 2) for v in load_before],
+            "loadavg_after": [round(v, 2) for v in os.getloadavg()], "executed_copy": str(out_dir),
+            "cells": cells}
+
+
+def _fmt_pct(v) -> str:
+    return "—" if v is None else f"{100 * v:.2f} %"
+
+
+def markdown_table(profile: str, runs: list[dict] | None = None) -> str:
+    """The "book vs this course" table (and the notebook wall times, if ``runs`` is given)."""
+    lines = [f"### Book vs this course ({profile} profile)", "",
+             "| model | data | book | this course | epochs | training time | vs book | run on |",
+             "|---|---|---|---|---|---|---|---|"]
+    machines = {}
+    for name, what, data, book_text, book in ROWS:
+        try:
+            r = results.load(name, profile)
+        except FileNotFoundError:
+            lines.append(f"| {what} | {data} | {book_text} | not run | | | | |")
+            continue
+        acc = r["test"].get("accuracy")
+        verdict = "" if book is None or acc is None else ("reached" if acc >= book else "below")
+        m = r.get("machine", {})
+        machine = f"{m.get('cpus', '?')} CPUs" + (f", GPU {', '.join(m['gpus'])}" if m.get("gpus") else ", no GPU")
+        machines[machine] = m
+        t = r.get("wall_time_s")
+        lines.append(f"| {what} | {r.get('data') or data} | {book_text} | **{_fmt_pct(acc)}** | {r.get('epochs')} | "
+                     f"{'—' if t is None else f'{t:.0f} s'} | {verdict} | {machine} |")
+    try:
+        tr = results.load("04_hoda_transfer", profile)["test"]
+        lines += ["", "HODA with few labelled digits (course model, all 20,000 test digits):", "",
+                  "| digits per class | from scratch | fine-tuned from MNIST |", "|---|---|---|"]
+        for n in tr["accuracy_scratch"]:
+            lines.append(f"| {n} | {_fmt_pct(tr['accuracy_scratch'][n])} | {_fmt_pct(tr['accuracy_finetuned'][n])} |")
+    except (FileNotFoundError, KeyError):
+        pass
+    if not runs:
+        log = results.results_dir(profile) / "benchmark_runs.json"
+        runs = json.loads(log.read_text()).get("runs", []) if log.is_file() else []
+    if runs:
+        lines += ["", "| notebook | status | wall time (whole notebook) | load average before → after |", "|---|---|---|---|"]
+        for run in runs:
+            lines.append(f"| {run['notebook']} | {run['status']} | {run['wall_time_s']:.0f} s | "
+                         f"{run['loadavg_before'][0]} → {run['loadavg_after'][0]} |")
+    lines += ["", f"Training times are the `fit()` wall times measured inside the notebooks. Machine: {cpu_name()}, "
+              f"{os.cpu_count()} logical CPUs, {platform.platform(terse=True)}."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("notebooks", nargs="*", default=NOTEBOOKS, help="notebook names without .ipynb")
+    ap.add_argument("--profile", choices=["full", "fast"], default="full")
+    ap.add_argument("--timeout", type=int, default=4 * 3600, help="seconds per notebook")
+    ap.add_argument("--until", help="a wall-clock deadline for all notebooks, HH:MM local time (caps --timeout)")
+    ap.add_argument("--table-only", action="store_true", help="do not run anything, only print the table")
+    ap.add_argument("--markdown", type=Path, help="also write the table to this file")
+    ap.add_argument("--keep", type=Path, help="folder for the executed notebooks (default: a temp folder)")
+    args = ap.parse_args(argv)
+
+    os.environ.setdefault("CVHELPERS_RESULTS_DIR", str(ROOT / "results"))
+    runs = []
+    if not args.table_only:
+        until = None
+        if args.until:
+            hh, mm = (int(v) for v in args.until.split(":"))
+            until = _dt.datetime.now().replace(hour=hh, minute=mm, second=0, microsecond=0)
+        log = results.results_dir(args.profile) / "benchmark_runs.json"
+        for name in args.notebooks:
+            timeout = args.timeout
+            if until is not None:
+                timeout = min(timeout, int((until - _dt.datetime.now()).total_seconds()))
+                if timeout <= 0:
+                    print(f"    {name}: not started, the --until {args.until} deadline has passed")
+                    continue
+            runs.append(run_notebook(name, args.profile, timeout, args.keep))
+            previous = json.loads(log.read_text()).get("runs", []) if log.is_file() else []
+            kept = [r for r in previous if r["notebook"] not in {x["notebook"] for x in runs}]
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(json.dumps({"cpu": cpu_name(), "cpus": os.cpu_count(), "platform": platform.platform(),
+                                       "runs": kept + runs}, indent=1))
+    table = markdown_table(args.profile, runs)
+    print(table)
+    if args.markdown:
+        args.markdown.write_text(table)
+    return 0 if all(r["status"] == "ok" for r in runs) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
