@@ -177,7 +177,7 @@ def test_save_load_round_trip(tmp_path):
     y = L.Conv2D(16, 3, padding="same")(x)
     y = M.LocalResponseNormalization(name="lrn")(y)
     y = M.ResidualUnit(16, name="res_same")(y)
-    y = M.ResidualUnit(32, strides=2, name="res_down")(y)
+    y = M.ResidualUnit(32, strides=2, momentum=0.9, name="res_down")(y)
     y = M.inception_module(y, 8, 8, 16, 4, 8, 8, name="inc")
     y = M.separable_block(y, 48, strides=2, name="sep")
     y = M.se_block(y, ratio=8, name="se")
@@ -192,6 +192,7 @@ def test_save_load_round_trip(tmp_path):
     loaded = keras.models.load_model(path)
     assert type(loaded.get_layer("res_down")) is M.ResidualUnit
     assert loaded.get_layer("res_down").get_config()["strides"] == 2
+    assert loaded.get_layer("res_down").bn2.momentum == pytest.approx(0.9)
     assert loaded.get_layer("lrn").get_config()["alpha"] == pytest.approx(0.00002)
     assert loaded.count_params() == model.count_params()
     assert not np.allclose(loaded.get_layer("res_down").bn1.moving_mean.numpy(), 0)
