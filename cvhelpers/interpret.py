@@ -180,6 +180,9 @@ def filter_patterns(model, layer_name: str, filters, size=None, steps: int = 30,
             raise ValueError("the model's input size is not fixed: pass size=(height, width)")
         size = in_shape[:2]
     h, w = (int(s) for s in size)
+    if None not in in_shape[:2] and (h, w) != tuple(in_shape[:2]):
+        raise ValueError(f"model {model.name!r} takes {in_shape[0]}×{in_shape[1]} inputs, not {h}×{w}: "
+                         "pass size=None, or build the model with the input size you want")
     lo, hi = (float(v) for v in value_range)
     if not hi > lo:
         raise ValueError(f"value_range must be (low, high) with high > low, got {value_range!r}")

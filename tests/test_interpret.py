@@ -122,6 +122,8 @@ def test_filter_patterns_find_the_preferred_colour():
     assert raw[1, ..., 2].mean() > raw[1, ..., :2].mean()
     with pytest.raises(ValueError, match="indices"):
         I.filter_patterns(model, "colour", [2])
+    with pytest.raises(ValueError, match="takes 16×16 inputs"):
+        I.filter_patterns(model, "colour", [0], size=(8, 8))
 
 
 def test_overlay_shape_and_range():
