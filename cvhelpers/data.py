@@ -526,6 +526,13 @@ def pretrained(model: str, include_top: bool = False, **kwargs):
         raise DataError(f"unknown model {model!r}; known: {', '.join(sorted(_BUILDERS))}")
     w = weights_path(model, include_top)
     cls, extra = _BUILDERS[model]
-    net = getattr(keras.applications, cls)(weights=w, include_top=include_top, **extra, **kwargs)
+    try:
+        net = getattr(keras.applications, cls)(weights=w, include_top=include_top, **extra, **kwargs)
+    except Exception as exc:  # Keras' own download failed (it raises a bare Exception)
+        if w != "imagenet":
+            raise
+        art = WEIGHTS[(model, bool(include_top))]
+        raise DataError(f"{model}: ImageNet weights could not be downloaded from {art.urls[0]} ({exc}); "
+                        f"{_fix_hint(art)}") from None
     _say(f"{model}: ImageNet weights from {'Keras download (cached in ~/.keras/models)' if w == 'imagenet' else w}")
     return net

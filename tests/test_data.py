@@ -217,3 +217,14 @@ def test_fast_profile_without_mirror_builds_subset_from_official_zip(clean_env, 
     monkeypatch.setenv("CVHELPERS_MIRROR", f"{server.base}/ok")  # has the official zip, not the course subset
     root = D.cats_vs_dogs()
     assert len(list((root / "test" / "dog").iterdir())) == 500 and len(list((root / "train" / "cat").iterdir())) == 1000
+
+
+def test_pretrained_download_failure_is_a_data_error(clean_env, monkeypatch):
+    import keras
+
+    def refuse(*a, **k):
+        raise Exception("URL fetch failure on https://storage.googleapis.com/...: None -- [Errno -2]")
+
+    monkeypatch.setattr(keras.applications, "VGG16", refuse)
+    with pytest.raises(DataError, match="vgg16: ImageNet weights could not be downloaded.*put vgg16_weights"):
+        D.pretrained("vgg16", input_shape=(64, 64, 3))
