@@ -159,7 +159,7 @@ def markdown_table(profile: str, runs: list[dict] | None = None) -> str:
         tr = results.load("04_hoda_transfer", profile)["test"]
         lines += ["", "HODA with few labelled digits (course model, all 20,000 test digits):", "",
                   "| digits per class | from scratch | fine-tuned from MNIST |", "|---|---|---|"]
-        for n in tr["accuracy_scratch"]:
+        for n in sorted(tr["accuracy_scratch"], key=int):
             lines.append(f"| {n} | {_fmt_pct(tr['accuracy_scratch'][n])} | {_fmt_pct(tr['accuracy_finetuned'][n])} |")
     except (FileNotFoundError, KeyError):
         pass
