@@ -152,13 +152,14 @@ def markdown_table(profile: str, runs: list[dict] | None = None) -> str:
         machine = f"{m.get('cpus', '?')} CPUs" + (f", GPU {', '.join(m['gpus'])}" if m.get("gpus") else ", no GPU")
         machines[machine] = m
         t = r.get("wall_time_s")
-        lines.append(f"| {what} | {r.get('data') or data} | {book_text} | **{_fmt_pct(acc)}** | {r.get('epochs')} | "
+        epochs = f"{r.get('epochs')} (weights of epoch {r['best_epoch']})" if r.get("best_epoch") else r.get("epochs")
+        lines.append(f"| {what} | {r.get('data') or data} | {book_text} | **{_fmt_pct(acc)}** | {epochs} | "
                      f"{'—' if t is None else f'{t:.0f} s'} | {verdict} | {machine} |")
     try:
         tr = results.load("04_hoda_transfer", profile)["test"]
         lines += ["", "HODA with few labelled digits (course model, all 20,000 test digits):", "",
                   "| digits per class | from scratch | fine-tuned from MNIST |", "|---|---|---|"]
-        for n in tr["accuracy_scratch"]:
+        for n in sorted(tr["accuracy_scratch"], key=int):
             lines.append(f"| {n} | {_fmt_pct(tr['accuracy_scratch'][n])} | {_fmt_pct(tr['accuracy_finetuned'][n])} |")
     except (FileNotFoundError, KeyError):
         pass
