@@ -109,6 +109,7 @@ def feature_grid(maps, columns: int = 8, max_maps: int | None = None, pad: int =
     strong channels are equally visible; constant maps (dead ReLUs) become 0. Padding is NaN,
     which ``imshow`` leaves blank.
 
+    >>> import numpy as np
     >>> feature_grid(np.random.rand(6, 6, 10), columns=4).shape
     (20, 27)
     """
@@ -287,6 +288,7 @@ def overlay(image, heatmap, alpha: float = 0.4, cmap: str = "jet"):
     The heatmap is resized (bilinear) to the image, coloured with ``cmap`` and blended:
     ``(1 - alpha)·image + alpha·colour``. ``image`` may be 0..1 or 0..255, grey or RGB.
 
+    >>> import numpy as np
     >>> overlay(np.zeros((32, 32, 3)), np.eye(4)).shape
     (32, 32, 3)
     """

@@ -286,7 +286,7 @@ class ResidualUnit(keras.layers.Layer):
     0.99 needs a few hundred steps before the inference-time statistics settle; 0.9 suits short runs.
 
     >>> unit = ResidualUnit(128, strides=2)
-    >>> unit(keras.ops.zeros((1, 8, 8, 64))).shape
+    >>> tuple(unit(keras.ops.zeros((1, 8, 8, 64))).shape)
     (1, 4, 4, 128)
     """
 
