@@ -11,6 +11,7 @@ Usage (from the repository root)::
     python benchmarks/results.py                      # full profile, notebooks 03 and 04, then the table
     python benchmarks/results.py --table-only         # just the table from the existing records
     python benchmarks/results.py --profile fast 04_persian_digits --markdown /tmp/t.md
+    python benchmarks/results.py 03_mnist_convnets --cells 1,3-8,32-35   # only some cells (Géron's CNN)
 
 The full profile is the default: ``CVHELPERS_FAST`` is removed from the notebooks' environment.
 Data still come from ``CVHELPERS_DATA_DIR`` / the cache as usual (the offline mirror holds the
@@ -18,6 +19,8 @@ full MNIST, Fashion-MNIST and HODA sets). A notebook that fails or runs past ``-
 reported as such; the records it wrote before stopping are still used, and missing ones show as
 "not run". ``--timeout`` is one deadline per notebook: whatever cell is running then is
 stopped and the partly executed notebook is saved (``--keep DIR`` chooses where).
+``--cells`` runs only the listed cells (indices into the notebook's cells, as nbformat counts
+them, markdown included); the setup and hyper-parameter cells must be among them.
 """
 
 from __future__ import annotations
@@ -47,6 +50,12 @@ ROWS = [
     ("03_mnist_dense", "dense baseline (512 units)", "MNIST", "—", None),
     ("03_mnist_lenet5", "LeNet-5 (tanh, avg-pool, 32×32)", "MNIST", "—", None),
     ("04_mnist_course_model", "course 32-64-64 convnet", "MNIST", "—", None),
+    ("05_from_scratch", "convnet from scratch (180 px)", "cats vs dogs", "69.5 % (Chollet, ch. 8)", 0.695),
+    ("06_augmentation", "+ augmentation and dropout", "cats vs dogs", "83.5 % (Chollet, ch. 8)", 0.835),
+    ("07_feature_extraction", "pretrained features + dense classifier", "cats vs dogs", "≈ 97 % (VGG16, Chollet)", 0.97),
+    ("07_frozen_end_to_end", "frozen base + augmentation", "cats vs dogs", "≈ 98 % (VGG16, Chollet)", 0.98),
+    ("08_fine_tuning", "fine-tuning the top block", "cats vs dogs", "98.5 % (VGG16, Chollet)", 0.985),
+    ("08_modern_backbone", "a modern keras.applications backbone", "cats vs dogs", "—", None),
 ]
 
 
@@ -61,7 +70,31 @@ def cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def run_notebook(name: str, profile: str, timeout: int, keep: Path | None) -> dict:
+def parse_cells(spec: str | None) -> set[int] | None:
+    """``"1,3-5,9"`` -> ``{1, 3, 4, 5, 9}``; ``None`` or ``""`` -> ``None`` (all cells).
+
+    >>> sorted(parse_cells("1,3-5, 9"))
+    [1, 3, 4, 5, 9]
+    >>> parse_cells(None) is None
+    True
+    """
+    if not spec:
+        return None
+    cells: set[int] = set()
+    for part in spec.split(","):
+        part = part.strip()
+        try:
+            lo, _, hi = part.partition("-")
+            first, last = int(lo), int(hi or lo)
+        except ValueError:
+            raise ValueError(f"--cells: {part!r} is not an index or a range like 3-8") from None
+        if first < 0 or last < first:
+            raise ValueError(f"--cells: {part!r} is not an increasing range of cell indices")
+        cells.update(range(first, last + 1))
+    return cells
+
+
+def run_notebook(name: str, profile: str, timeout: int, keep: Path | None, cells_to_run: set[int] | None = None) -> dict:
     """Execute notebooks/<name>.ipynb in ``profile`` with a deadline of ``timeout`` seconds.
 
     Runs cell by cell (nbclient), so that a notebook stopped by the deadline or by an error is
@@ -95,7 +128,7 @@ def run_notebook(name: str, profile: str, timeout: int, keep: Path | None) -> di
     try:
         with client.setup_kernel():
             for index, cell in enumerate(nb.cells):
-                if cell.cell_type != "code":
+                if cell.cell_type != "code" or (cells_to_run is not None and index not in cells_to_run):
                     continue
                 remaining = deadline - time.monotonic()
                 if remaining <= 1:
@@ -125,9 +158,25 @@ def run_notebook(name: str, profile: str, timeout: int, keep: Path | None) -> di
     if error:
         print(error, file=sys.stderr)
     return {"notebook": name, "profile": profile, "status": status, "wall_time_s": round(wall, 1),
-            "started": started, "loadavg_before": [round(v, 2) for v in load_before],
+            "started": started, "cells_run": "all" if cells_to_run is None else sorted(cells_to_run),
+            "loadavg_before": [round(v, 2) for v in load_before],
             "loadavg_after": [round(v, 2) for v in os.getloadavg()], "executed_copy": str(out_dir),
             "cells": cells}
+
+
+def _ranges(indices) -> str:
+    """[1, 3, 4, 5, 9] -> "1, 3-5, 9" (the inverse of parse_cells).
+
+    >>> _ranges([1, 3, 4, 5, 9])
+    '1, 3-5, 9'
+    """
+    out, indices = [], sorted(indices)
+    for i in indices:
+        if out and i == out[-1][1] + 1:
+            out[-1][1] = i
+        else:
+            out.append([i, i])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in out)
 
 
 def _fmt_pct(v) -> str:
@@ -169,7 +218,8 @@ def markdown_table(profile: str, runs: list[dict] | None = None) -> str:
     if runs:
         lines += ["", "| notebook | status | wall time (whole notebook) | load average before → after |", "|---|---|---|---|"]
         for run in runs:
-            lines.append(f"| {run['notebook']} | {run['status']} | {run['wall_time_s']:.0f} s | "
+            part = "" if run.get("cells_run", "all") == "all" else f" (cells {_ranges(run['cells_run'])})"
+            lines.append(f"| {run['notebook']}{part} | {run['status']} | {run['wall_time_s']:.0f} s | "
                          f"{run['loadavg_before'][0]} → {run['loadavg_after'][0]} |")
     lines += ["", f"Training times are the `fit()` wall times measured inside the notebooks. Machine: {cpu_name()}, "
               f"{os.cpu_count()} logical CPUs, {platform.platform(terse=True)}."]
@@ -185,7 +235,14 @@ def main(argv=None) -> int:
     ap.add_argument("--table-only", action="store_true", help="do not run anything, only print the table")
     ap.add_argument("--markdown", type=Path, help="also write the table to this file")
     ap.add_argument("--keep", type=Path, help="folder for the executed notebooks (default: a temp folder)")
+    ap.add_argument("--cells", help="run only these cells, e.g. 1,3-8,32-35 (indices into the notebook's cells)")
     args = ap.parse_args(argv)
+    try:
+        cells_to_run = parse_cells(args.cells)
+    except ValueError as exc:
+        ap.error(str(exc))
+    if cells_to_run is not None and len(args.notebooks) != 1:
+        ap.error("--cells needs exactly one notebook name")
 
     os.environ.setdefault("CVHELPERS_RESULTS_DIR", str(ROOT / "results"))
     runs = []
@@ -202,9 +259,10 @@ def main(argv=None) -> int:
                 if timeout <= 0:
                     print(f"    {name}: not started, the --until {args.until} deadline has passed")
                     continue
-            runs.append(run_notebook(name, args.profile, timeout, args.keep))
+            runs.append(run_notebook(name, args.profile, timeout, args.keep, cells_to_run))
             previous = json.loads(log.read_text()).get("runs", []) if log.is_file() else []
-            kept = [r for r in previous if r["notebook"] not in {x["notebook"] for x in runs}]
+            key = lambda r: (r["notebook"], str(r.get("cells_run", "all")))  # noqa: E731
+            kept = [r for r in previous if key(r) not in {key(x) for x in runs}]
             log.parent.mkdir(parents=True, exist_ok=True)
             log.write_text(json.dumps({"cpu": cpu_name(), "cpus": os.cpu_count(), "platform": platform.platform(),
                                        "runs": kept + runs}, indent=1))

@@ -433,9 +433,15 @@ def cats_vs_dogs(source: str | None = None, verbose: bool = True) -> Path:
 
     ``source="official"`` (the full profile's default): Microsoft's zip, unreadable files dropped,
     Chollet's subset 1000/500/1000 per class. ``source="small"`` (the fast profile's default): the
-    course mirror's ``cats_vs_dogs_small.zip``, 1000/500/500 per class.
+    course mirror's ``cats_vs_dogs_small.zip``, 1000/500/500 per class. The environment variable
+    ``CVHELPERS_CATS_VS_DOGS=small|official`` overrides the profile's default (e.g. to run the full
+    profile's recipe on the mirror subset offline). ``describe_cats_vs_dogs(root)`` says which
+    data a folder holds.
     """
-    source = source or _profile.pick(fast="small", full="official")
+    if source is None:
+        source = os.environ.get("CVHELPERS_CATS_VS_DOGS", "").strip().lower() or _profile.pick(fast="small", full="official")
+        if source not in ("small", "official"):
+            raise DataError(f"CVHELPERS_CATS_VS_DOGS={source!r}: set it to 'small' or 'official', or unset it")
     if source not in ("small", "official"):
         raise ValueError(f"source must be 'small' or 'official', got {source!r}")
     counts = (1000, 500, 1000)
@@ -450,7 +456,6 @@ def cats_vs_dogs(source: str | None = None, verbose: bool = True) -> Path:
             source, counts = "official", (1000, 500, 500)
         else:
             root = safe_extract(zpath, cache_dir() / "extracted" / "cats_vs_dogs_small") / "cats_vs_dogs_small"
-            desc = "course mirror subset, 1000/500/500 per class"
     if source == "official":
         (zpath,) = fetch("cats_vs_dogs")
         root = cache_dir() / "extracted" / f"cats_vs_dogs_{'-'.join(map(str, counts))}"
@@ -458,11 +463,28 @@ def cats_vs_dogs(source: str | None = None, verbose: bool = True) -> Path:
 
         with _lock(root, 3600):
             build_cats_vs_dogs_subset(zpath, root, counts)
-        desc = f"Microsoft's official zip, unreadable files dropped, {'/'.join(map(str, counts))} per class"
     if verbose:
         counts = {s: sum(1 for _ in (root / s).glob("*/*.jpg")) for s in ("train", "validation", "test")}
-        _say(f"cats vs dogs ({desc}) in {root}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        _say(f"cats vs dogs ({describe_cats_vs_dogs(root)}) in {root}: "
+             + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return root
+
+
+def describe_cats_vs_dogs(root) -> str:
+    """Which data a folder made by ``cats_vs_dogs()`` holds, in words (for printouts and records).
+
+    >>> describe_cats_vs_dogs("/cache/extracted/cats_vs_dogs_small/cats_vs_dogs_small")
+    'course mirror subset, 1000/500/500 per class'
+    >>> describe_cats_vs_dogs("/cache/extracted/cats_vs_dogs_1000-500-1000")
+    "Microsoft's official zip, unreadable files dropped, 1000/500/1000 per class"
+    """
+    name = Path(root).name
+    if name == "cats_vs_dogs_small":
+        return "course mirror subset, 1000/500/500 per class"
+    if name.startswith("cats_vs_dogs_"):
+        counts = name[len("cats_vs_dogs_"):].replace("-", "/")
+        return f"Microsoft's official zip, unreadable files dropped, {counts} per class"
+    return f"cats vs dogs in {name}"
 
 
 def oxford_pets(source: str | None = None, verbose: bool = True) -> Path:

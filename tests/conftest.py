@@ -34,7 +34,7 @@ def mirror_dir():
 @pytest.fixture
 def clean_env(tmp_path, monkeypatch):
     """No data dir, an empty cache under tmp, no mirrors, network allowed, full profile."""
-    for var in ("CVHELPERS_DATA_DIR", "CVHELPERS_MIRROR", "CVHELPERS_OFFLINE", "CVHELPERS_FAST"):
+    for var in ("CVHELPERS_DATA_DIR", "CVHELPERS_MIRROR", "CVHELPERS_OFFLINE", "CVHELPERS_FAST", "CVHELPERS_CATS_VS_DOGS"):
         monkeypatch.delenv(var, raising=False)
     cache = tmp_path / "cache dir with spaces"
     monkeypatch.setenv("CVHELPERS_CACHE_DIR", str(cache))

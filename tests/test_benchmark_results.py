@@ -40,3 +40,14 @@ def test_table_only_cli_writes_markdown(bench, tmp_path, capsys):
     assert bench.main(["--table-only", "--markdown", str(out)]) == 0
     assert out.read_text().startswith("### Book vs this course (full profile)")
     assert "not run" in capsys.readouterr().out
+
+
+def test_cells_option(bench, capsys):
+    assert sorted(bench.parse_cells("0, 2-4,9")) == [0, 2, 3, 4, 9]
+    assert bench._ranges(bench.parse_cells("0, 2-4,9")) == "0, 2-4, 9"
+    for bad in ("a", "5-3", "-1", "1-x"):
+        with pytest.raises(ValueError, match="--cells"):
+            bench.parse_cells(bad)
+    with pytest.raises(SystemExit) as exc:
+        bench.main(["03_mnist_convnets", "04_persian_digits", "--cells", "1-3"])
+    assert exc.value.code == 2 and "exactly one notebook" in capsys.readouterr().err

@@ -157,6 +157,23 @@ def test_cats_vs_dogs_small_from_mirror(clean_env, mirror_dir, monkeypatch):
     assert not any(p.name.startswith(".") for p in root.parent.parent.iterdir())
 
 
+def test_cats_vs_dogs_source_override(clean_env, mirror_dir, monkeypatch):
+    """Full profile offline: the official zip is unreachable unless CVHELPERS_CATS_VS_DOGS picks the mirror."""
+    monkeypatch.setenv("CVHELPERS_DATA_DIR", str(mirror_dir))
+    monkeypatch.setenv("CVHELPERS_OFFLINE", "1")
+    with pytest.raises(DataError, match="kagglecatsanddogs"):
+        D.cats_vs_dogs(verbose=False)
+    monkeypatch.setenv("CVHELPERS_CATS_VS_DOGS", "Small")
+    root = D.cats_vs_dogs(verbose=False)
+    assert D.describe_cats_vs_dogs(root) == "course mirror subset, 1000/500/500 per class"
+    assert len(list((root / "test" / "dog").glob("*.jpg"))) == 500
+    monkeypatch.setenv("CVHELPERS_CATS_VS_DOGS", "huge")
+    with pytest.raises(DataError, match="CVHELPERS_CATS_VS_DOGS='huge': set it to 'small' or 'official'"):
+        D.cats_vs_dogs(verbose=False)
+    with pytest.raises(ValueError, match="source must be"):
+        D.cats_vs_dogs(source="huge")
+
+
 def test_weights_from_mirror(clean_env, mirror_dir, monkeypatch):
     monkeypatch.setenv("CVHELPERS_DATA_DIR", str(mirror_dir))
     assert D.weights_path("mobilenet_0.25") == str(mirror_dir / "weights" / "mobilenet_2_5_224_tf_no_top.h5")
