@@ -498,14 +498,44 @@ def oxford_pets(source: str | None = None, verbose: bool = True) -> Path:
         (zpath,) = fetch("oxford_pets_subset")
         root = safe_extract(zpath, cache_dir() / "extracted" / "oxford_pets_subset") / "oxford_pets_subset"
     elif source == "official":
-        paths = fetch("oxford_pets")
-        root = cache_dir() / "extracted" / "oxford_pets"
-        for p in paths:
-            safe_extract(p, root / p.name.split(".")[0])
+        root = _extract_pets_tarballs(fetch("oxford_pets"), cache_dir() / "extracted" / "oxford_pets")
     else:
         raise ValueError(f"source must be 'subset' or 'official', got {source!r}")
     if verbose:
         _say(f"Oxford-IIIT Pet ({source}) in {root}")
+    return root
+
+
+def _extract_pets_tarballs(paths, root: Path) -> Path:
+    """images.tar.gz + annotations.tar.gz -> ``root/images/``, ``root/annotations/`` (as in the subset).
+
+    Each tarball holds one top folder of its own name; both are extracted (checked member by
+    member, see ``safe_extract``) into a staging folder that is renamed into place at the end,
+    so an interrupted run leaves no half-built ``root``.
+    """
+    import shutil
+
+    from .download import _extract_to, _lock
+
+    with _lock(root, 3600):
+        if (root / "images").is_dir() and (root / "annotations").is_dir():
+            return root
+        staging = root.with_name(f".{root.name}.build-{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            for p in paths:
+                top = Path(p).name.split(".")[0]  # "images" or "annotations"
+                part = staging / f".part-{top}"
+                _extract_to(Path(p), part)
+                if not (part / top).is_dir():
+                    raise DataError(f"{p}: expected a top folder {top!r} in the archive; delete the file and fetch it again")
+                os.replace(part / top, staging / top)
+                shutil.rmtree(part)
+            if root.exists():  # a partial folder from an older version of this function
+                shutil.rmtree(root)
+            os.replace(staging, root)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return root
 
 

@@ -245,3 +245,44 @@ def test_pretrained_download_failure_is_a_data_error(clean_env, monkeypatch):
     monkeypatch.setattr(keras.applications, "VGG16", refuse)
     with pytest.raises(DataError, match="vgg16: ImageNet weights could not be downloaded.*put vgg16_weights"):
         D.pretrained("vgg16", input_shape=(64, 64, 3))
+
+
+def _tar_gz(path: Path, files: dict[str, bytes]) -> Path:
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tf:
+        for name, blob in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(blob)
+            tf.addfile(info, io.BytesIO(blob))
+    return path
+
+
+def test_official_pets_layout_matches_the_subset(clean_env, tmp_path, monkeypatch):
+    """The two official tarballs end up as root/images and root/annotations/trimaps, like the subset."""
+    images = _tar_gz(tmp_path / "images.tar.gz", {"images/Bengal_1.jpg": b"jpg"})
+    annotations = _tar_gz(tmp_path / "annotations.tar.gz", {"annotations/trimaps/Bengal_1.png": b"png",
+                                                             "annotations/list.txt": b"# list\n"})
+    monkeypatch.setattr(D, "fetch", lambda name: [images, annotations])
+    root = D.oxford_pets(source="official", verbose=False)
+    assert (root / "images" / "Bengal_1.jpg").read_bytes() == b"jpg"
+    assert (root / "annotations" / "trimaps" / "Bengal_1.png").read_bytes() == b"png"
+    assert sorted(p.name for p in root.iterdir()) == ["annotations", "images"]
+    assert [p.name for p in root.parent.iterdir() if not p.name.endswith(".lock")] == ["oxford_pets"]  # no staging left
+    assert D.oxford_pets(source="official", verbose=False) == root  # second call: nothing to do
+
+
+def test_official_pets_bad_archive_leaves_nothing(clean_env, tmp_path, monkeypatch):
+    images = _tar_gz(tmp_path / "images.tar.gz", {"images/a.jpg": b"jpg"})
+    wrong = _tar_gz(tmp_path / "annotations.tar.gz", {"other/a.png": b"png"})
+    monkeypatch.setattr(D, "fetch", lambda name: [images, wrong])
+    with pytest.raises(DataError, match="expected a top folder 'annotations'"):
+        D.oxford_pets(source="official", verbose=False)
+    assert not [p for p in (clean_env / "extracted").iterdir() if not p.name.endswith(".lock")]
+
+
+def test_pets_subset_from_mirror(clean_env, mirror_dir, monkeypatch):
+    monkeypatch.setenv("CVHELPERS_DATA_DIR", str(mirror_dir))
+    root = D.oxford_pets(source="subset", verbose=False)
+    assert len(list((root / "images").glob("*.jpg"))) == 393
+    assert len(list((root / "annotations" / "trimaps").glob("*.png"))) == 393
