@@ -27,11 +27,18 @@ def tune(ds, autotune: bool = False):
 
 
 def from_arrays(x, y=None, batch_size: int = 32, shuffle: bool = False, seed: int = 42, prefetch: int = 2):
-    """A batched ``tf.data.Dataset`` of ``(x, y)`` (or ``x``), shuffled if asked, prefetching, tuned."""
+    """A batched ``tf.data.Dataset`` of ``(x, y)`` (or ``x``), shuffled if asked, prefetching, tuned.
+
+    ``y`` may also be a dict (or tuple) of arrays, one per output of a multi-output model.
+    """
     import tensorflow as tf
 
-    if y is not None and len(x) != len(y):
-        raise ValueError(f"x and y differ in length: {len(x)} vs {len(y)}")
+    if y is not None:
+        # y may be one array or a dict/tuple of arrays (one per output of a multi-head model)
+        leaves = list(y.values()) if isinstance(y, dict) else list(y) if isinstance(y, tuple) else [y]
+        for leaf in leaves:
+            if len(leaf) != len(x):
+                raise ValueError(f"x and y differ in length: {len(x)} vs {len(leaf)}")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
