@@ -11,7 +11,7 @@ Usage (from the repository root)::
     python benchmarks/results.py                      # full profile, notebooks 03 and 04, then the table
     python benchmarks/results.py --table-only         # just the table from the existing records
     python benchmarks/results.py --profile fast 04_persian_digits --markdown /tmp/t.md
-    python benchmarks/results.py 03_mnist_convnets --cells 1,3-8,32-35   # only some cells (Géron's CNN)
+    python benchmarks/results.py 03_mnist_convnets --cells 1,3-8,32-38   # only some cells (Géron's CNNs)
 
 The full profile is the default: ``CVHELPERS_FAST`` is removed from the notebooks' environment.
 Data still come from ``CVHELPERS_DATA_DIR`` / the cache as usual (the offline mirror holds the
@@ -30,6 +30,7 @@ import datetime as _dt
 import json
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -57,6 +58,11 @@ ROWS = [
     ("08_fine_tuning", "fine-tuning the top block", "cats vs dogs", "98.5 % (VGG16, Chollet)", 0.985),
     ("08_modern_backbone", "a modern keras.applications backbone", "cats vs dogs", "—", None),
 ]
+
+# seed sweeps written by benchmarks/fashion_geron.py: (record name, label per recipe)
+_GERON = {"book": "the book's recipe (batch 32, constant rate, best val-loss epoch)",
+          "batchnorm": "+ batch norm, cosine decay, batch 64"}
+SWEEPS = [("03_fashion_geron_seeds", _GERON), ("03_fashion_geron_bn_e20", _GERON), ("03_fashion_geron_bn_e30", _GERON)]
 
 
 def cpu_name() -> str:
@@ -212,6 +218,29 @@ def markdown_table(profile: str, runs: list[dict] | None = None) -> str:
             lines.append(f"| {n} | {_fmt_pct(tr['accuracy_scratch'][n])} | {_fmt_pct(tr['accuracy_finetuned'][n])} |")
     except (FileNotFoundError, KeyError):
         pass
+    sweeps = []
+    for name, label in SWEEPS:
+        try:
+            rec = results.load(name, profile)
+        except FileNotFoundError:
+            continue
+        for run_recipe in label:
+            accs = rec.get("test", {}).get(run_recipe)
+            mine = [r for r in rec.get("runs", []) if r.get("recipe") == run_recipe]
+            if not accs or not mine:
+                continue
+            sd = statistics.stdev(accs) if len(accs) > 1 else 0.0
+            m = rec.get("machine", {})
+            where = f"GPU {', '.join(m['gpus'])}" if m.get("gpus") else f"{m.get('cpus', '?')} CPUs, no GPU"
+            sweeps.append(f"| {label[run_recipe]} | {mine[0]['epochs']} | {len(accs)} | "
+                          f"**{_fmt_pct(statistics.mean(accs))}** ± {100 * sd:.2f} | "
+                          f"{_fmt_pct(min(accs))} – {_fmt_pct(max(accs))} | "
+                          f"{statistics.mean(r['s_per_epoch'] for r in mine):.1f} s | "
+                          f"{where}, Keras {m.get('keras', '?')} ({m.get('keras_backend', '?')}) |")
+    if sweeps:
+        lines += ["", "Géron's CNN on Fashion-MNIST over several seeds (`benchmarks/fashion_geron.py`; book: > 92 %):", "",
+                  "| recipe | epochs | seeds | test accuracy, mean ± sd | min – max | time per epoch | run on |",
+                  "|---|---|---|---|---|---|---|"] + sweeps
     if not runs:
         log = results.results_dir(profile) / "benchmark_runs.json"
         runs = json.loads(log.read_text()).get("runs", []) if log.is_file() else []

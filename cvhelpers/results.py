@@ -33,10 +33,22 @@ def results_dir(profile: str | None = None) -> Path:
 
 
 def machine() -> dict:
-    """A short description of this machine: CPU count, platform, GPUs if TensorFlow is loaded."""
+    """A short description of this machine: CPU count, platform, Keras backend and its GPUs."""
     import sys
 
     info = {"platform": platform.platform(terse=True), "cpus": os.cpu_count(), "python": platform.python_version()}
+    if "keras" in sys.modules:
+        keras = sys.modules["keras"]
+        info["keras"] = getattr(keras, "__version__", "?")
+        try:
+            info["keras_backend"] = keras.backend.backend()
+        except Exception:  # noqa: BLE001 - a half-imported Keras: leave the field out
+            pass
+    if "jax" in sys.modules and info.get("keras_backend") == "jax":
+        info["gpus"] = [d.device_kind for d in sys.modules["jax"].devices() if d.platform == "gpu"]
+    if "torch" in sys.modules and info.get("keras_backend") == "torch":
+        torch = sys.modules["torch"]
+        info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     if "tensorflow" in sys.modules:
         tf = sys.modules["tensorflow"]
         info["tensorflow"] = tf.__version__

@@ -206,3 +206,17 @@ def test_lenet5_round_trip(tmp_path):
     model.save(tmp_path / "lenet.keras")
     loaded = keras.models.load_model(tmp_path / "lenet.keras")
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded(data)), keras.ops.convert_to_numpy(model(data)))
+
+
+def test_geron_fashion_cnn_counts_and_layers():
+    plain, bn = M.geron_fashion_cnn(), M.geron_fashion_cnn(batch_norm=True)
+    assert plain.count_params() == 1_413_834 and plain.output_shape == (None, 10)
+    channels = 64 + 128 + 128 + 256 + 256
+    assert bn.count_params() == plain.count_params() - channels + 4 * channels == 1_416_330
+    bns = [l for l in bn.layers if isinstance(l, keras.layers.BatchNormalization)]
+    assert len(bns) == 5 and all(abs(l.momentum - 0.9) < 1e-12 for l in bns)
+    convs = [l for l in bn.layers if isinstance(l, keras.layers.Conv2D)]
+    assert [c.filters for c in convs] == [64, 128, 128, 256, 256] and not any(c.use_bias for c in convs)
+    assert sum(int(np.prod(w.shape)) for w in bn.non_trainable_weights) == 2 * channels
+    with pytest.raises(ValueError, match="momentum"):
+        M.geron_fashion_cnn(batch_norm=True, momentum=1.0)
