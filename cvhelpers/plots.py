@@ -1,4 +1,4 @@
-"""Plots the notebooks share: learning curves, image grids, confusion matrices, feature maps.
+"""Plots the notebooks share: learning curves, image grids, confusion matrices, feature maps, boxes.
 
 Every function returns the matplotlib ``Figure`` it drew (so a notebook can save it, and a test
 can check titles and labels) and never calls ``plt.show()``: in Jupyter the figure appears by
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 __all__ = ["plot_history", "image_grid", "confusion_counts", "confusion_matrix",
-           "most_confused", "feature_maps"]
+           "most_confused", "feature_maps", "draw_boxes"]
 
 
 def _plt():
@@ -238,3 +238,43 @@ def feature_maps(activations, n: int = 16, ncols: int = 8, title: str | None = N
     fig = image_grid([a[..., c] for c in range(n)], titles=[f"ch {c}" for c in range(n)],
                      ncols=ncols, cmap=cmap, suptitle=title)
     return fig
+
+
+def draw_boxes(ax, boxes, color: str = "red", labels=None, scores=None, linewidth: float = 1.5):
+    """Draw boxes ``(x1, y1, x2, y2)`` in pixel coordinates on a matplotlib axis showing the image.
+
+    ``labels`` (one per box: a class index or a name) and ``scores`` (floats) are written above
+    each box. Pixel ``(0, 0)`` is the centre of the top-left pixel in ``imshow``, so a box is drawn
+    from ``x1 - 0.5`` to cover the pixels it names. Returns the list of rectangles added.
+
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> rects = draw_boxes(ax, [[2, 3, 10, 12]], "lime", labels=["7"], scores=[0.93])
+    >>> rects[0].get_width(), rects[0].get_height(), ax.texts[0].get_text()
+    (8.0, 9.0, '7 0.93')
+    """
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    b = np.asarray(boxes, dtype=float)
+    if b.size and b.shape[-1] != 4:
+        raise ValueError(f"boxes must be (x1, y1, x2, y2) rows, shape (n, 4); got shape {b.shape}")
+    b = b.reshape(-1, 4)
+    for name, seq in (("labels", labels), ("scores", scores)):
+        if seq is not None and len(seq) != len(b):
+            raise ValueError(f"{name} must have one entry per box: {len(seq)} for {len(b)} boxes")
+    if (b[:, 2] < b[:, 0]).any() or (b[:, 3] < b[:, 1]).any():
+        raise ValueError("each box must have x2 >= x1 and y2 >= y1 (corners, not centre/width/height: "
+                         "convert with cvhelpers.detection.cxcywh_to_xyxy)")
+    rects = []
+    for k, (x1, y1, x2, y2) in enumerate(b.tolist()):
+        rect = Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, color=color, lw=linewidth)
+        ax.add_patch(rect)
+        rects.append(rect)
+        text = "" if labels is None else str(labels[k])
+        if scores is not None:
+            text = f"{text} {float(scores[k]):.2f}".strip()
+        if text:
+            ax.text(x1, y1 - 1.5, text, color=color, fontsize=8, va="bottom")
+    return rects

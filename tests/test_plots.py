@@ -125,3 +125,27 @@ def test_feature_maps():
         plots.feature_maps(np.zeros((2, 4, 4, 3)))
     with pytest.raises(ValueError, match="shape"):
         plots.feature_maps(np.zeros((4, 4)))
+
+
+def test_draw_boxes_rectangles_and_texts():
+    fig, ax = plt.subplots()
+    ax.imshow(np.zeros((20, 20)))
+    rects = plots.draw_boxes(ax, np.array([[1, 2, 5, 9], [10, 10, 19, 12]]), "red",
+                             labels=[3, "cat"], scores=[0.5, 0.25])
+    assert [(r.get_x(), r.get_y(), r.get_width(), r.get_height()) for r in rects] == \
+        [(0.5, 1.5, 4.0, 7.0), (9.5, 9.5, 9.0, 2.0)]
+    assert [t.get_text() for t in ax.texts] == ["3 0.50", "cat 0.25"]
+    assert len(ax.patches) == 2
+    # one box given flat, no text; no boxes at all
+    assert len(plots.draw_boxes(ax, [0, 0, 4, 4])) == 1 and len(ax.texts) == 2
+    assert plots.draw_boxes(ax, np.zeros((0, 4))) == []
+
+
+def test_draw_boxes_errors():
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="one entry per box"):
+        plots.draw_boxes(ax, [[0, 0, 4, 4]], labels=[1, 2])
+    with pytest.raises(ValueError, match=r"shape \(n, 4\)"):
+        plots.draw_boxes(ax, [[0, 0, 4]])
+    with pytest.raises(ValueError, match="x2 >= x1"):
+        plots.draw_boxes(ax, [[5, 5, 2, 8]])
