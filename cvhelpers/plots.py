@@ -2,7 +2,9 @@
 
 Every function returns the matplotlib ``Figure`` it drew (so a notebook can save it, and a test
 can check titles and labels) and never calls ``plt.show()``: in Jupyter the figure appears by
-itself when it is the last value of a cell. Nothing here imports TensorFlow.
+itself when it is the last value of a cell. ``draw_boxes`` is the exception: it draws on an axis
+the notebook already has (over an image) and returns the rectangles it added. Nothing here
+imports TensorFlow.
 
 >>> import numpy as np
 >>> fig = image_grid(np.zeros((6, 28, 28)), labels=[0, 1, 2, 3, 4, 5], ncols=3)
