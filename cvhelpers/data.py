@@ -295,7 +295,9 @@ def _get(art: Artifact, ds: Dataset | None = None, progress: bool = True) -> Pat
     if len(errors) == 1 and not str(errors[0]).startswith("CVHELPERS_MIRROR entry"):
         raise errors[0]
     reasons = "; ".join(e.reason or str(e).split("; ")[0] for e in errors)
-    if not art.urls and not offline():
+    if offline():
+        reasons += "; CVHELPERS_OFFLINE=1, so no download was tried"
+    elif not art.urls:
         reasons += "; no official download URL" + (f" ({ds.note})" if ds is not None and ds.note else "")
     raise DataError(f"{art.filename}: every source failed ({reasons}); {hint}")
 

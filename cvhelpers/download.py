@@ -489,6 +489,7 @@ def download(url: str, dest, *, hashes=(), size: int | None = None, retries: int
                 _clean_parts(dest)
                 return dest
             dest.unlink()  # a stale or foreign file under our name: replace it
+        lim.start = time.monotonic()  # waiting for another kernel's download does not count
         part = _Part(dest, url)
         for fresh_try in (False, True):
             resumed = _transfer(url, part, lim, size, retries, backoff, progress, dest.name, hint)
