@@ -354,13 +354,14 @@ def _fetch_once(url: str, part: _Part, lim: _Limits, size: int | None, progress:
                     now = time.monotonic()
                     if lim.deadline is not None and lim.left() <= 0:
                         out.flush()
-                        raise _TooSlow(f"not finished within the deadline of {lim.deadline:g} s "
-                                       f"({got - start:,} bytes this try)")
+                        raise _TooSlow(f"not finished within the deadline of {lim.deadline:g} s, "
+                                       f"{got - start:,} bytes this try")
                     if lim.min_speed is not None and now - win_t >= lim.window:
                         rate = (got - win_got) / (now - win_t)
                         if rate < lim.min_speed:
                             out.flush()
-                            raise _TooSlow(f"{rate:,.0f} bytes/s over the last {now - win_t:.0f} s, "
+                            shown = f"{rate:,.0f}" if rate >= 10 else f"{rate:.2f}"
+                            raise _TooSlow(f"{shown} bytes/s over the last {now - win_t:.0f} s, "
                                            f"less than the minimum of {lim.min_speed:,.0f} bytes/s")
                         win_t, win_got = now, got
                     chunk = resp.read1(_CHUNK)  # what has arrived: a reset loses nothing already received
@@ -457,7 +458,7 @@ def _transfer(url, part: _Part, lim: _Limits, size, retries, backoff, progress, 
             if asked is not None:
                 if asked > lim.max_wait or asked > lim.left():
                     raise fail(f"{_describe(exc)}, and the server asks to wait {asked:,.0f} s, longer than "
-                               f"this download waits; try again later") from None
+                               f"this download waits (try again later)") from None
                 wait = max(wait, asked)
             if wait > lim.left():
                 break

@@ -45,6 +45,16 @@ def _register(monkeypatch, name, data, urls, filename=None):
     return art
 
 
+def _broken_off(server, name, data, folder, mode="truncated"):
+    """Leave a part of ``name`` from ``/switch/name``, as a download the server broke off; return (url, hash)."""
+    h = server.add(name, data)
+    url = server.url("switch", name)
+    server.switch = mode
+    with pytest.raises(DataError):
+        download(url, folder / name, progress=False, retries=0)
+    return url, h
+
+
 def _cli(capsys, *args):
     t = time.monotonic()
     rc = cli.main(list(args))
@@ -117,11 +127,7 @@ def test_a_part_is_not_resumed_from_a_source_with_other_bytes(clean_env, monkeyp
 
 
 def test_a_part_is_not_resumed_when_the_file_changed_on_the_server(server, tmp_path):
-    server.add("c.bin", OTHER)
-    url = server.url("switch", "c.bin")
-    server.switch = "truncated"
-    with pytest.raises(DataError):
-        download(url, tmp_path / "c.bin", progress=False, retries=0)
+    url, _ = _broken_off(server, "c.bin", OTHER, tmp_path)
     server.files["c.bin"] = PAYLOAD  # the file was replaced (its ETag changed)
     server.switch = "ok"
     h = "sha256:" + hashlib.sha256(PAYLOAD).hexdigest()
@@ -132,11 +138,7 @@ def test_a_part_is_not_resumed_when_the_file_changed_on_the_server(server, tmp_p
 
 
 def test_a_resumed_file_that_fails_its_checksum_is_fetched_again_from_byte_0(server, tmp_path):
-    server.add("v.bin", OTHER)
-    url = server.url("switch", "v.bin")
-    server.switch = "reset"  # half, then a reset, and no validators to tell a change
-    with pytest.raises(DataError):
-        download(url, tmp_path / "v.bin", progress=False, retries=0)
+    url, _ = _broken_off(server, "v.bin", OTHER, tmp_path, "reset")  # no validators to tell a change
     server.files["v.bin"] = PAYLOAD
     server.switch = "ok"
     h = "sha256:" + hashlib.sha256(PAYLOAD).hexdigest()
@@ -162,11 +164,7 @@ def test_416_on_a_complete_part_accepts_it_after_verifying(server, tmp_path):
 
 
 def test_416_on_an_incomplete_part_restarts_without_range(server, tmp_path):
-    h = server.add("g.bin", PAYLOAD)
-    url = server.url("switch", "g.bin")
-    server.switch = "truncated"
-    with pytest.raises(DataError):
-        download(url, tmp_path / "g.bin", hashes=(h,), progress=False, retries=0)
+    url, h = _broken_off(server, "g.bin", PAYLOAD, tmp_path)
     server.switch = "416"  # refuses every Range request
     download(url, tmp_path / "g.bin", hashes=(h,), progress=False)
     assert (tmp_path / "g.bin").read_bytes() == PAYLOAD
@@ -329,11 +327,7 @@ def test_an_html_login_page_is_named_as_such(server, tmp_path):
 
 
 def test_a_login_page_does_not_destroy_the_part(server, tmp_path):
-    h = server.add("q.bin", PAYLOAD)
-    url = server.url("switch", "q.bin")
-    server.switch = "truncated"
-    with pytest.raises(DataError):
-        download(url, tmp_path / "q.bin", hashes=(h,), progress=False, retries=0)
+    url, h = _broken_off(server, "q.bin", PAYLOAD, tmp_path)
     server.switch = "portal"
     with pytest.raises(DataError, match="login portal"):
         download(url, tmp_path / "q.bin", hashes=(h,), progress=False)
