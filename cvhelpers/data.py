@@ -7,9 +7,13 @@ Where files are looked for, in order:
 2. The cache, ``CVHELPERS_CACHE_DIR`` or the user cache folder (``~/.cache/cvhelpers`` on Linux).
    Downloads, extracted archives and lock files go here.
 
-What is missing is downloaded into the cache: first from each base URL in ``CVHELPERS_MIRROR``
-(space- or comma-separated; the file is requested as ``<mirror>/<file name>``), then from the
-official URL. ``CVHELPERS_OFFLINE=1`` never touches the network.
+What is missing is fetched into the cache: first from each mirror in ``CVHELPERS_MIRROR``
+(space- or comma-separated), then from the official URL. A mirror is an ``http(s)://`` base URL
+(the file is requested as ``<mirror>/<file name>``, weights as ``<mirror>/weights/<file name>``),
+or a folder given as a path or a ``file://`` URL (the same names inside it; the file is verified
+and copied into the cache). An entry that is neither is reported and skipped. Downloads keep what
+they received and resume from the same source; see :mod:`cvhelpers.download` for the rules and the
+time limits. ``CVHELPERS_OFFLINE=1`` never touches the network (folder mirrors are still used).
 
 >>> from cvhelpers import data
 >>> sorted(data.REGISTRY)[:3]
@@ -24,7 +28,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .download import DataError, ChecksumError, check_file, download, safe_extract
+from .download import DataError, ChecksumError, check_file, copy_verified, download, safe_extract
 from . import profile as _profile
 
 __all__ = [
@@ -176,9 +180,52 @@ def cache_dir() -> Path:
 
 
 def mirrors() -> list[str]:
-    """Base URLs from ``CVHELPERS_MIRROR``, tried in order before the official URL."""
-    raw = os.environ.get("CVHELPERS_MIRROR", "")
-    return [m.rstrip("/") for m in raw.replace(",", " ").split() if m.strip()]
+    """The entries of ``CVHELPERS_MIRROR`` (base URLs or folders), tried in order before the official URL.
+
+    Entries are separated by spaces or commas; a value that is as a whole an existing folder is one
+    entry, even with spaces in its path (``/media/Course Data``).
+    """
+    raw = os.environ.get("CVHELPERS_MIRROR", "").strip()
+    if raw and Path(raw).expanduser().is_dir():
+        return [raw.rstrip("/\\") or raw]
+    return [m.rstrip("/") or m for m in raw.replace(",", " ").split() if m.strip()]
+
+
+def _mirror_source(entry: str, filename: str) -> tuple[str, str | Path]:
+    """Where ``filename`` is on mirror ``entry``: ``("url", URL)`` or ``("folder", path)``.
+
+    Raises :class:`DataError` (one line) if the entry is neither an http(s) URL nor an existing folder.
+    """
+    from urllib.parse import quote, urlsplit
+    from urllib.request import url2pathname
+
+    try:
+        parts = urlsplit(entry)
+    except ValueError:
+        parts = None
+    scheme = parts.scheme.lower() if parts else ""
+    if scheme in ("http", "https") and parts.netloc:
+        return "url", f"{entry}/{quote(filename)}"
+    if scheme == "file":
+        folder = Path(url2pathname(parts.path))
+    elif len(scheme) > 1 or "://" in entry:  # (a one-letter "scheme" is a Windows drive, C:\...)
+        raise DataError(f"CVHELPERS_MIRROR entry {entry!r} is not an http(s):// or file:// URL or a folder; skipped")
+    else:
+        folder = Path(entry).expanduser()
+    if not folder.is_dir():
+        raise DataError(f"CVHELPERS_MIRROR entry {entry!r}: no such folder ({folder}); skipped")
+    return "folder", folder / filename
+
+
+_NOTED: set[str] = set()
+
+
+def _note_skipped(errors) -> None:
+    """Say once per process (stderr) which mirror entries were skipped, when another source worked."""
+    for e in errors:
+        if str(e).startswith("CVHELPERS_MIRROR entry") and str(e) not in _NOTED:
+            _NOTED.add(str(e))
+            print(f"note: {e}", file=sys.stderr)
 
 
 def offline() -> bool:
@@ -216,26 +263,43 @@ def _get(art: Artifact, ds: Dataset | None = None, progress: bool = True) -> Pat
     found = _local(art)
     if found is not None:
         return found
-    from urllib.parse import quote
-
-    urls = [f"{m}/{quote(art.filename)}" for m in mirrors()] + list(art.urls)
     hint = _fix_hint(art, ds)
-    if offline():
-        raise DataError(f"{art.filename} is not available offline (CVHELPERS_OFFLINE=1; official URL: "
-                        f"{art.urls[0] if art.urls else 'none, course mirror only'}); {hint}")
-    if not urls:
-        note = f" {ds.note}" if ds is not None and ds.note else ""
-        raise DataError(f"{art.filename} has no official download URL.{note} Fix: {hint}")
-    errors = []
-    for url in urls:
+    errors: list[DataError] = []
+    sources: list[tuple[str, str | Path]] = []
+    for entry in mirrors():
         try:
-            return download(url, cache_dir() / art.filename, hashes=art.hashes, size=art.size,
-                            progress=progress, manual_hint=hint)
+            sources.append(_mirror_source(entry, art.filename))
         except DataError as exc:
             errors.append(exc)
-    if len(errors) == 1:
+    sources += [("url", u) for u in art.urls]
+    if offline():
+        sources = [s for s in sources if s[0] == "folder"]  # a local folder is not the network
+        if not sources:
+            raise DataError(f"{art.filename} is not available offline (CVHELPERS_OFFLINE=1; official URL: "
+                            f"{art.urls[0] if art.urls else 'none, course mirror only'}); {hint}")
+    if not sources and not errors:
+        note = f" {ds.note}" if ds is not None and ds.note else ""
+        raise DataError(f"{art.filename} has no official download URL.{note} Fix: {hint}")
+    dest = cache_dir() / art.filename
+    for kind, where in sources:
+        try:
+            if kind == "folder":
+                got = copy_verified(where, dest, hashes=art.hashes, size=art.size, progress=progress, manual_hint=hint)
+            else:
+                got = download(where, dest, hashes=art.hashes, size=art.size, progress=progress, manual_hint=hint)
+        except DataError as exc:
+            errors.append(exc)
+            continue
+        _note_skipped(errors)
+        return got
+    if len(errors) == 1 and not str(errors[0]).startswith("CVHELPERS_MIRROR entry"):
         raise errors[0]
-    raise DataError(f"{art.filename}: every source failed ({'; '.join(str(e).split(';')[0] for e in errors)}); {hint}")
+    reasons = "; ".join(e.reason or str(e).split("; ")[0] for e in errors)
+    if offline():
+        reasons += "; CVHELPERS_OFFLINE=1, so no download was tried"
+    elif not art.urls:
+        reasons += "; no official download URL" + (f" ({ds.note})" if ds is not None and ds.note else "")
+    raise DataError(f"{art.filename}: every source failed ({reasons}); {hint}")
 
 
 def find(name: str) -> list[Path] | None:

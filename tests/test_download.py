@@ -19,7 +19,8 @@ PAYLOAD = os.urandom(300_000)
 
 
 def _leftovers(folder: Path):
-    return [p.name for p in folder.iterdir() if p.name.endswith(".part")]
+    """Partial files (``.<name>.<key>.part``) and their records left in ``folder``."""
+    return sorted(p.name for p in folder.iterdir() if ".part" in p.name)
 
 
 def test_success_verifies_and_writes_atomically(server, tmp_path):
@@ -74,7 +75,8 @@ def test_truncated_body_is_retried_then_fails_without_leaving_a_file(server, tmp
         download(server.url("truncated", "t.bin"), tmp_path / "t.bin", progress=False, retries=1, backoff=0.01)
     assert server.count("truncated", "t.bin") == 2
     assert not (tmp_path / "t.bin").exists()
-    assert _leftovers(tmp_path) == [".t.bin.part"]  # kept, so that the next try resumes
+    left = _leftovers(tmp_path)  # kept, with the record of where it came from, so that the next try resumes
+    assert len(left) == 2 and left[0].startswith(".t.bin.") and left[0].endswith(".part") and left[1] == left[0] + ".json"
 
 
 def test_reset_then_resume_with_range(server, tmp_path):
@@ -88,19 +90,22 @@ def test_reset_then_resume_with_range(server, tmp_path):
 
 def test_partial_from_a_killed_process_is_resumed(server, tmp_path):
     h = server.add("p.bin", PAYLOAD)
-    (tmp_path / ".p.bin.part").write_bytes(PAYLOAD[:1000])
-    download(server.url("ok", "p.bin"), tmp_path / "p.bin", hashes=(h,), progress=False)
-    assert (tmp_path / "p.bin").read_bytes() == PAYLOAD and server.ranges == [1000]
+    url = server.url("resetonce", "p.bin")
+    with pytest.raises(DataError, match="the next try from this source resumes"):
+        download(url, tmp_path / "p.bin", hashes=(h,), progress=False, retries=0)  # gives up after the reset
+    download(url, tmp_path / "p.bin", hashes=(h,), progress=False)  # a later call, as after a killed kernel
+    assert (tmp_path / "p.bin").read_bytes() == PAYLOAD
+    assert len(server.ranges) == 1 and 0 < server.ranges[0] < len(PAYLOAD)
+    assert _leftovers(tmp_path) == []
 
 
-def test_garbage_partial_is_discarded_by_the_checksum(server, tmp_path):
+def test_part_of_unknown_origin_is_not_resumed(server, tmp_path):
+    """A part with no record of its source (an old version's .part, garbage) is never continued."""
     h = server.add("g.bin", PAYLOAD)
     (tmp_path / ".g.bin.part").write_bytes(b"garbage" * 10)
-    with pytest.raises(ChecksumError):
-        download(server.url("ok", "g.bin"), tmp_path / "g.bin", hashes=(h,), progress=False)
-    assert _leftovers(tmp_path) == []  # the next call starts clean
     download(server.url("ok", "g.bin"), tmp_path / "g.bin", hashes=(h,), progress=False)
-    assert (tmp_path / "g.bin").read_bytes() == PAYLOAD
+    assert (tmp_path / "g.bin").read_bytes() == PAYLOAD and server.ranges == []
+    assert _leftovers(tmp_path) == []
 
 
 def test_connection_reset_mid_body(server, tmp_path):
