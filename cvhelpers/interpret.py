@@ -102,12 +102,13 @@ def activation_model(model, layer_names=None):
     return keras.Model(model.inputs[0], outputs, name=f"{model.name}_activations")
 
 
-def feature_grid(maps, columns: int = 8, max_maps: int | None = None, pad: int = 1):
+def feature_grid(maps, columns: int = 8, max_maps: int | None = None, pad: int = 1, constant: float = 0.0):
     """Tile the feature maps of one image, shape ``(h, w, c)``, into one 2-D array for ``imshow``.
 
     Each map is standardised on its own (mean 0, std 1, then to 0..1 and clipped) so that weak and
-    strong channels are equally visible; constant maps (dead ReLUs) become 0. Padding is NaN,
-    which ``imshow`` leaves blank.
+    strong channels are equally visible; constant maps (dead ReLUs) are filled with ``constant``
+    (0 by default; ``np.nan`` makes them blank, drawn in the colour map's "bad" colour, like the
+    padding, which is NaN).
 
     >>> import numpy as np
     >>> feature_grid(np.random.rand(6, 6, 10), columns=4).shape
@@ -130,7 +131,7 @@ def feature_grid(maps, columns: int = 8, max_maps: int | None = None, pad: int =
     for i in range(n):
         m = maps[..., i]
         sd = m.std()
-        m = np.clip((m - m.mean()) / sd * 0.25 + 0.5, 0, 1) if sd > 1e-8 else np.zeros_like(m)
+        m = np.clip((m - m.mean()) / sd * 0.25 + 0.5, 0, 1) if sd > 1e-8 else np.full_like(m, constant)
         r, q = divmod(i, cols)
         grid[r * (h + pad): r * (h + pad) + h, q * (w + pad): q * (w + pad) + w] = m
     return grid

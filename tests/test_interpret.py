@@ -101,6 +101,9 @@ def test_feature_grid_layout_and_range():
     assert vals.min() >= 0 and vals.max() <= 1
     assert np.all(grid[:6, 3 * 7: 3 * 7 + 6] == 0)  # channel 3, row 0 column 3
     assert np.isnan(grid[-1, -1])  # the 11th and 12th cells are empty
+    blank = I.feature_grid(maps, columns=4, constant=np.nan)
+    assert np.isnan(blank[:6, 3 * 7: 3 * 7 + 6]).all()  # the dead channel left blank on request
+    assert np.array_equal(np.isnan(blank).sum(), np.isnan(grid).sum() + 36)  # and nothing else changed
     with pytest.raises(ValueError, match="one image"):
         I.feature_grid(np.zeros((2, 4, 4, 3)))
 
