@@ -326,22 +326,22 @@ def _child_env() -> dict:
 # grading a folder of submissions
 # --------------------------------------------------------------------------------------------
 
-def find_autograder(assignment: str, dist_dir=None, src_dir=None, build_missing: bool = True) -> Path:
-    """The autograder zip of an assignment; built from its source when missing (and possible)."""
-    dist = Path(dist_dir) if dist_dir else repo_root() / "dist" / "assignments"
+def find_autograder(assignment: str, autograder_dir=None, src_dir=None, build_missing: bool = True) -> Path:
+    """The autograder zip of an assignment (in ``dist/assignments/autograder`` unless told), built
+    from its source when missing."""
+    ag_dir = Path(autograder_dir) if autograder_dir else repo_root() / "dist" / "assignments" / "autograder"
     key = str(assignment).strip().removesuffix(".zip")
-    zips = sorted((dist / "autograder").glob("[0-9][0-9]_*.zip"))
-    for z in zips:
+    for z in sorted(ag_dir.glob("[0-9][0-9]_*.zip")):
         if key == z.stem or (key.isdigit() and int(key) == int(z.stem[:2])):
             return z
     try:
         src = resolve(assignment, src_dir)
     except ValueError as exc:
-        raise ValueError(f"{exc}; no autograder zip for it in {dist / 'autograder'} either") from None
+        raise ValueError(f"{exc}; no autograder zip for it in {ag_dir} either") from None
     if not build_missing:
-        raise ValueError(f"no autograder for {src.stem} in {dist / 'autograder'}: run `make assignments`")
+        raise ValueError(f"no autograder for {src.stem} in {ag_dir}: run `make assignments`")
     print(f"{src.stem}: no autograder yet, building it (`make assignments` builds them all)", file=sys.stderr)
-    return Path(build([src.stem], src_dir=src.parent, out_dir=dist, quiet=True)[0]["autograder"])
+    return Path(build([src.stem], src_dir=src.parent, out_dir=ag_dir.parent, quiet=True)[0]["autograder"])
 
 
 def submissions(folder) -> tuple[list[Path], list[Path]]:
@@ -355,7 +355,7 @@ def submissions(folder) -> tuple[list[Path], list[Path]]:
 
 
 def grade_folder(assignment: str, folder, output=None, jobs: int = 2, timeout: float = 600,
-                 progress: bool = True, dist_dir=None, src_dir=None) -> list[dict]:
+                 progress: bool = True, autograder_dir=None, src_dir=None) -> list[dict]:
     """Grade every ``.ipynb`` in ``folder``; write a CSV to ``output`` (if given); return the rows.
 
     Each submission runs in its own process group with a time limit of ``timeout`` seconds and
@@ -366,7 +366,7 @@ def grade_folder(assignment: str, folder, output=None, jobs: int = 2, timeout: f
     nbs, ignored = submissions(folder)
     if not nbs:
         raise ValueError(f"no .ipynb files in {folder}")
-    ag = find_autograder(assignment, dist_dir, src_dir)
+    ag = find_autograder(assignment, autograder_dir, src_dir)
     meta = autograder_meta(ag)
     if ignored:
         print(f"ignored {len(ignored)} file(s) that are not .ipynb: {', '.join(p.name for p in ignored)}", file=sys.stderr)

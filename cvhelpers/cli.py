@@ -126,7 +126,7 @@ def cmd_grade(args) -> int:
         raise ValueError(GRADING_HINT)
     t0 = time.monotonic()
     rows = grade_folder(args.assignment, args.folder, args.output, jobs=args.jobs, timeout=args.timeout,
-                        progress=not args.quiet)
+                        progress=not args.quiet, autograder_dir=args.autograders)
     bad = [r for r in rows if r["problem"]]
     per = (time.monotonic() - t0) / len(rows) * args.jobs
     print(f"graded {len(rows)} notebook(s) in {time.monotonic() - t0:.0f} s ({per:.1f} s each per worker, "
@@ -165,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="submissions graded at once (default: CPUs, at most 4)")
     g.add_argument("-t", "--timeout", type=_positive, default=600, metavar="S",
                    help="time limit per submission in seconds (default 600)")
+    g.add_argument("--autograders", metavar="DIR", help="folder of the autograder zips "
+                   "(default: dist/assignments/autograder, built from assignments/ when missing)")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     g.set_defaults(func=cmd_grade)
     return p

@@ -81,8 +81,10 @@ def _solution_lines(nb) -> dict[str, set[str]]:
                 code = s.removesuffix("# SOLUTION").strip()
                 if inside and len(code) > 12:
                     out.setdefault(q, set()).add(code)
-                elif not inside and "=" in code:   # `x = 42  # SOLUTION`: the answer is after "="
-                    out.setdefault(q, set()).add(code.split("=", 1)[1].strip())
+                elif not inside and "=" in code:   # `x = f(42)  # SOLUTION`: the answer is after "="
+                    answer = code.split("=", 1)[1].strip()
+                    if len(answer) > 10:
+                        out.setdefault(q, set()).add(answer)
     return out
 
 
@@ -149,7 +151,11 @@ def _points(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_source_follows_the_conventions(name):
     nb = _source(name)
-    assert all(c.cell_type != "code" or not c.outputs for c in nb.cells), "commit sources without outputs"
+    from cvhelpers.nbtools import problems
+    assert problems(json.loads((REPO / "assignments" / f"{name}.ipynb").read_text())) == [], \
+        "commit sources clean: python -m cvhelpers.nbtools strip assignments/*.ipynb"
+    assert re.fullmatch(r"\d\d_[a-z0-9_]+", name) and (REPO / "notebooks" / f"{name}.ipynb").is_file(), \
+        "an assignment has the same name as its lesson"
     config = yaml.safe_load(nb.cells[0].source.split("\n", 1)[1])
     assert nb.cells[0].source.startswith("# ASSIGNMENT CONFIG") and "name" not in config, \
         "no `name:` in the config: renamed submissions must still grade"
@@ -327,35 +333,40 @@ def _with_cell(path: Path, dest: Path, source: str) -> Path:
 def test_cli_grades_a_folder_of_odd_files(built, tmp_path):
     name = NAMES[0]
     b = built[name]
-    folder = tmp_path / "submissions"
+    folder, slow = tmp_path / "submissions", tmp_path / "slow"
     folder.mkdir()
+    slow.mkdir()
     (folder / f"Copy of {name}.ipynb").write_text(Path(b["solution"]).read_text())
     (folder / "alice.ipynb").write_text(Path(b["student"]).read_text())
     (folder / "bob.ipynb").write_bytes(b"PK\x03\x04 this is a zip, not a notebook")
     (folder / "readme.txt").write_text("not a submission")
-    _with_cell(Path(b["solution"]), folder / "carol.ipynb", "import time\nwhile True:\n    time.sleep(1)")
     _with_cell(Path(b["solution"]), folder / "dave.ipynb", "import os\nos._exit(1)")
-    out = tmp_path / "scores.csv"
-    env = A._child_env()
-    dist = Path(b["autograder"]).parent.parent
+    _with_cell(Path(b["solution"]), slow / "carol.ipynb", "import time\nwhile True:\n    time.sleep(1)")
+
+    def grade(folder, out, timeout):
+        return subprocess.Popen([sys.executable, "-m", "cvhelpers.cli", "grade", name[:2], str(folder), "-o", str(out),
+                                 "-j", "3", "-t", str(timeout), "--autograders", str(Path(b["autograder"]).parent)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=A._child_env(), cwd=tmp_path)
+
     t = time.monotonic()
-    r = subprocess.run([sys.executable, "-c", "import sys; from cvhelpers.cli import main; sys.exit(main())",
-                        "grade", name[:2], str(folder), "-o", str(out), "-j", "3", "-t", "45"],
-                       capture_output=True, text=True, env=env, cwd=dist.parent, timeout=400)
+    # the loop gets a short limit, the others a generous one (a shared CI machine can be slow)
+    runs = [grade(folder, tmp_path / "scores.csv", 600), grade(slow, tmp_path / "slow.csv", 20)]
+    (out, err), (slow_out, slow_err) = (p.communicate(timeout=900) for p in runs)
     took = time.monotonic() - t
-    assert r.returncode == 0, r.stderr
-    rows = {row["file"]: row for row in csv.DictReader(out.open())}
-    assert sorted(rows) == sorted(["alice.ipynb", "bob.ipynb", "carol.ipynb", f"Copy of {name}.ipynb", "dave.ipynb"])
+    assert [p.returncode for p in runs] == [0, 0], err + slow_err
+    rows = {row["file"]: row for row in csv.DictReader((tmp_path / "scores.csv").open())}
+    assert sorted(rows) == sorted(["alice.ipynb", "bob.ipynb", f"Copy of {name}.ipynb", "dave.ipynb"])
     possible = str(sum(_points(name).values()))
     full = rows[f"Copy of {name}.ipynb"]
     assert full["total"] == possible and full["possible"] == possible and full["problem"] == "", full
     assert rows["alice.ipynb"]["total"] == "0" and rows["alice.ipynb"]["problem"] == ""
-    assert rows["bob.ipynb"]["problem"].startswith("not a notebook")
-    assert rows["carol.ipynb"]["problem"] == "timed out after 45 s" and rows["carol.ipynb"]["total"] == "0"
+    assert rows["bob.ipynb"]["problem"].startswith("not a notebook") and rows["bob.ipynb"]["total"] == "0"
     assert rows["dave.ipynb"]["problem"] == "kernel died" and rows["dave.ipynb"]["total"] == "0"
-    assert "readme.txt" in r.stderr and "graded 5 notebook(s)" in r.stdout
-    assert took < 300
-    print(f"\ncvhelpers grade: 5 notebooks in {took:.0f} s (-j 3, one of them sleeps until its 45 s limit)")
+    assert "readme.txt" in err and "graded 4 notebook(s)" in out
+    (carol,) = csv.DictReader((tmp_path / "slow.csv").open())
+    assert carol["problem"] == "timed out after 20 s" and carol["total"] == "0", carol
+    assert float(carol["seconds"]) < 60
+    print(f"\ncvhelpers grade: 4 notebooks in {took:.0f} s (-j 3), and one stopped at its 20 s limit meanwhile")
 
 
 def test_cli_grade_errors_are_one_line(tmp_path):
