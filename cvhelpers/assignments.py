@@ -434,7 +434,9 @@ def write_csv(rows: list[dict], meta: dict, output) -> Path:
 def grade_one(path, autograder, timeout: float = 600) -> dict:
     """Grade one submission in a child process (own process group, killed after ``timeout`` s).
 
-    Returns ``{"scores": {q: points}, "problem": str, "seconds": float}``.
+    Returns ``{"scores": {q: points}, "problem": str, "errors": [str], "seconds": float,
+    "cpu_seconds": float}`` (``errors``: the cells that raised; ``cpu_seconds``: CPU time used by
+    the grading process and its kernel, a measure that does not depend on the machine's load).
     """
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="cvhelpers-grade-") as tmp:
@@ -520,6 +522,9 @@ def _main(argv=None) -> int:
     if len(argv) == 4 and argv[0] == "grade-one":
         _, path, autograder, out = argv
         result = _grade_in_this_process(path, autograder)
+        import resource
+        used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+        result["cpu_seconds"] = sum(u.ru_utime + u.ru_stime for u in used)  # the kernel included
         Path(out).write_text(json.dumps(result))
         return 0
     print("usage: python -m cvhelpers.assignments grade-one NOTEBOOK AUTOGRADER.zip RESULT.json "

@@ -135,8 +135,10 @@ def graded(built, tmp_path_factory):
     with ThreadPoolExecutor(2) as pool:
         futures = {key[:2]: pool.submit(A.grade_one, key[2], built[key[0]]["autograder"], GRADE_TIMEOUT) for key in jobs}
         results = {k: f.result() for k, f in futures.items()}
-    print(f"\ngraded {len(results)} notebooks in {time.monotonic() - t:.0f} s (2 at a time); per notebook: "
-          + ", ".join(f"{n}/{v} {r['seconds']:.0f} s" for (n, v), r in sorted(results.items())))
+    print(f"\ngraded {len(results)} notebooks in {time.monotonic() - t:.0f} s (2 at a time); per notebook "
+          "(wall s / CPU s of the grading process and its kernel):")
+    for (n, v), r in sorted(results.items()):
+        print(f"  {n:32} {v:9} {r['seconds']:6.1f} s  {r.get('cpu_seconds', float('nan')):6.1f} s CPU")
     return results
 
 
