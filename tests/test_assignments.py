@@ -383,3 +383,27 @@ def test_cli_grade_errors_are_one_line(tmp_path):
                            capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
         assert r.returncode == 1 and "is not a folder of submissions" in r.stderr, r.stderr
         assert len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(not SOURCES, reason="no assignments")
+def test_a_missing_autograder_is_built_from_its_source(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_build(names, src_dir=None, out_dir=None, quiet=False):
+        calls.append((names, Path(src_dir), Path(out_dir)))
+        return [{"autograder": str(Path(out_dir) / "autograder" / f"{names[0]}.zip")}]
+
+    monkeypatch.setattr(A, "build", fake_build)
+    ag_dir = tmp_path / "dist" / "assignments" / "autograder"
+    got = A.find_autograder(str(int(NAMES[0][:2])), ag_dir, REPO / "assignments")
+    assert got == ag_dir / f"{NAMES[0]}.zip"
+    assert calls == [([NAMES[0]], REPO / "assignments", ag_dir.parent)]
+    with pytest.raises(ValueError, match="run `make assignments`"):
+        A.find_autograder(NAMES[0], ag_dir, REPO / "assignments", build_missing=False)
+
+
+def test_packed_tests_round_trip_and_damage_is_one_clear_error():
+    files = {"q1.py": "OK_FORMAT = True\ntest = {'name': 'q1'}", "q2.py": "ü"}
+    assert A.decode_tests(A.encode_tests(files)) == files
+    with pytest.raises(ValueError, match="damaged"):
+        A.decode_tests("not base64 at all!")
