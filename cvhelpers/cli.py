@@ -128,9 +128,9 @@ def cmd_grade(args) -> int:
     rows = grade_folder(args.assignment, args.folder, args.output, jobs=args.jobs, timeout=args.timeout,
                         progress=not args.quiet, autograder_dir=args.autograders)
     bad = [r for r in rows if r["problem"]]
-    per = (time.monotonic() - t0) / len(rows) * args.jobs
-    print(f"graded {len(rows)} notebook(s) in {time.monotonic() - t0:.0f} s ({per:.1f} s each per worker, "
-          f"-j {args.jobs}); {len(bad)} with a problem" + (f"; table: {args.output}" if args.output else ""))
+    per = sum(r["seconds"] for r in rows) / len(rows)
+    print(f"graded {len(rows)} notebook(s) in {time.monotonic() - t0:.0f} s (-j {args.jobs}, {per:.1f} s per "
+          f"submission); {len(bad)} with a problem" + (f"; table: {args.output}" if args.output else ""))
     if not args.output:
         for r in rows:
             print(f"{r['total']:>5}/{r['possible']}  {r['file']}" + (f"  ({r['problem']})" if r["problem"] else ""))
@@ -138,7 +138,7 @@ def cmd_grade(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="cvhelpers", description="Course helper: machine check and data.")
+    p = argparse.ArgumentParser(prog="cvhelpers", description="Course helper: machine check, data, grading.")
     p.add_argument("--version", action="version", version=f"cvhelpers {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="check this machine").set_defaults(func=cmd_doctor)
