@@ -1,6 +1,7 @@
 # Deep Learning for Computer Vision: the two commands in the README, and a few more.
 #   make lab    create .venv, install everything, open JupyterLab on notebooks/
 #   make test   unit tests + every notebook (fast profile) + the browser widget test
+#   make assignments   student copies and autograders in dist/assignments/ (assignments/README.md)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -12,13 +13,13 @@ TF_EXTRA := $(if $(filter 1,$(GPU)),gpu,cpu)
 export CVHELPERS_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
 PYTEST_ARGS ?=
 
-.PHONY: lab install test unit notebooks book strip doctor clean
+.PHONY: lab install test unit notebooks book assignments strip doctor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed-$(TF_EXTRA): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[$(TF_EXTRA),dev]"
+	$(BIN)/python -m pip install -q -e ".[$(TF_EXTRA),dev,grading]"
 	rm -f $(VENV)/.installed-*; touch $@
 
 install: $(VENV)/.installed-$(TF_EXTRA)
@@ -41,12 +42,17 @@ book: install
 	mkdir -p _book
 	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=-1 --output-dir _book notebooks/*.ipynb
 
+# Classroom assignments: from assignments/NN_*.ipynb build dist/assignments/student/NN_*.ipynb (for
+# students), dist/assignments/solution/ and dist/assignments/autograder/NN_*.zip (for `cvhelpers grade`).
+assignments: install
+	$(BIN)/python -c "from cvhelpers.assignments import build; build()"
+
 # Remove outputs and widget state from the notebooks before committing.
 strip: install
-	$(BIN)/python -m cvhelpers.nbtools strip notebooks/*.ipynb
+	$(BIN)/python -m cvhelpers.nbtools strip notebooks/*.ipynb assignments/*.ipynb
 
 doctor: install
 	$(BIN)/cvhelpers doctor
 
 clean:
-	rm -rf $(VENV) _book test-artifacts .pytest_cache
+	rm -rf $(VENV) _book test-artifacts .pytest_cache dist

@@ -5,6 +5,7 @@
     cvhelpers data fetch NAME...     download (or find) datasets; --all for every one
     cvhelpers data verify [NAME...]  re-check the local copies' checksums
     cvhelpers data path NAME         print where a dataset's files are
+    cvhelpers grade NN FOLDER -o scores.csv   grade a folder of assignment notebooks
 
 Errors exit non-zero with one line on stderr that begins with ``error:``.
 TensorFlow is imported only by ``doctor`` (it is slow to import).
@@ -16,6 +17,7 @@ import argparse
 import os
 import platform
 import sys
+import time
 
 from . import __version__
 from . import data as D
@@ -115,8 +117,28 @@ def cmd_doctor(args) -> int:
     return 0
 
 
+def cmd_grade(args) -> int:
+    import importlib.util
+
+    from .assignments import GRADING_HINT, grade_folder
+
+    if importlib.util.find_spec("otter") is None:
+        raise ValueError(GRADING_HINT)
+    t0 = time.monotonic()
+    rows = grade_folder(args.assignment, args.folder, args.output, jobs=args.jobs, timeout=args.timeout,
+                        progress=not args.quiet, autograder_dir=args.autograders)
+    bad = [r for r in rows if r["problem"]]
+    per = sum(r["seconds"] for r in rows) / len(rows)
+    print(f"graded {len(rows)} notebook(s) in {time.monotonic() - t0:.0f} s (-j {args.jobs}, {per:.1f} s per "
+          f"submission); {len(bad)} with a problem" + (f"; table: {args.output}" if args.output else ""))
+    if not args.output:
+        for r in rows:
+            print(f"{r['total']:>5}/{r['possible']}  {r['file']}" + (f"  ({r['problem']})" if r["problem"] else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="cvhelpers", description="Course helper: machine check and data.")
+    p = argparse.ArgumentParser(prog="cvhelpers", description="Course helper: machine check, data, grading.")
     p.add_argument("--version", action="version", version=f"cvhelpers {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="check this machine").set_defaults(func=cmd_doctor)
@@ -133,7 +155,31 @@ def build_parser() -> argparse.ArgumentParser:
     pa = d.add_parser("path", help="where a dataset's files are")
     pa.add_argument("name")
     pa.set_defaults(func=cmd_path)
+    g = sub.add_parser("grade", help="grade a folder of assignment notebooks into a CSV",
+                       description="Grade every .ipynb in FOLDER against assignment NN (01..12 or its "
+                       "name) without Docker; one CSV row per file.")
+    g.add_argument("assignment", metavar="NN", help="assignment number or name, e.g. 03 or 03_mnist_convnets")
+    g.add_argument("folder", metavar="FOLDER", help="folder of submitted notebooks (any file names)")
+    g.add_argument("-o", "--output", metavar="CSV", help="write the grade table here")
+    g.add_argument("-j", "--jobs", type=_positive, default=max(1, min(4, os.cpu_count() or 1)),
+                   help="submissions graded at once (default: CPUs, at most 4)")
+    g.add_argument("-t", "--timeout", type=_positive, default=600, metavar="S",
+                   help="time limit per submission in seconds (default 600)")
+    g.add_argument("--autograders", metavar="DIR", help="folder of the autograder zips "
+                   "(default: dist/assignments/autograder, built from assignments/ when missing)")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    g.set_defaults(func=cmd_grade)
     return p
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
 
 
 
