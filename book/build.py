@@ -217,22 +217,30 @@ def book_copy(executed: Path, dest: Path, profile: str, machine: str) -> None:
     nbformat.write(nb, dest)
 
 
-def _link_outside(text: str, page: Path, src_dir: Path) -> str:
-    """Relative links of a copied markdown page to files that are not in the book -> links to the repository."""
+def _relink(text: str, page: Path, src_dir: Path) -> str:
+    """Relative links of a markdown page copied into the book (``page``: its path in the repository).
+
+    A link to a course notebook becomes a link to its chapter; a link to another file of the
+    repository, which the book does not hold, a link to that file on GitHub.
+    """
+    here = src_dir / page.parent.relative_to(ROOT)
+
     def fix(m):
         label, target = m.group(1), m.group(2)
         if re.match(r"[a-z]+:|#", target):
             return m.group(0)
         path, _, frag = target.partition("#")
-        rel = (page.parent / path).resolve()
-        if (src_dir / page.parent.relative_to(ROOT) / path).exists():     # a page of the book
+        file = Path(os.path.normpath(page.parent / path))
+        frag = "#" + frag if frag else ""
+        if (here / path).exists():                                       # already a page of the book
             return m.group(0)
+        if file.parent == NOTEBOOKS and (src_dir / file.name).exists():  # a chapter
+            return f"{label}({os.path.relpath(src_dir / file.name, here)}{frag})"
         try:
-            repo_path = rel.relative_to(ROOT).as_posix()
+            repo_path = file.relative_to(ROOT).as_posix()
         except ValueError:
             return label
-        kind = "tree" if rel.is_dir() else "blob"
-        return f"[{label[1:-1]}]({REPO_URL}/{kind}/main/{repo_path}{'#' + frag if frag else ''})"
+        return f"{label}({REPO_URL}/{'tree' if file.is_dir() else 'blob'}/main/{repo_path}{frag})"
     return re.sub(r"(\[[^\]]*\])\(([^)\s]+)\)", fix, text)
 
 
@@ -243,8 +251,11 @@ def assemble(src: Path, executed: list[Path], profile: str, runs: list[dict], re
     shutil.rmtree(src, ignore_errors=True)
     src.mkdir(parents=True)
     config = yaml.safe_load((HERE / "_config.yml").read_text())
-    config["parse"]["myst_substitutions"] = {"profile": profile, "profile_note": PROFILE_NOTES[profile],
-                                             "built": built, "machine": machine}
+    every = len(executed) == len(select_notebooks(None))
+    config["parse"]["myst_substitutions"] = {
+        "profile": profile, "profile_note": PROFILE_NOTES[profile], "built": built, "machine": machine,
+        "chapters_note": "This build holds all the chapters." if every else
+        f"This build holds only chapters {', '.join(p.stem[:2] for p in executed)}."}
     config["sphinx"]["config"]["html_extra_path"] = [str(HERE / "extra"), str(assets)]
     (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     shutil.copy(HERE / "intro.md", src / "intro.md")
@@ -257,7 +268,7 @@ def assemble(src: Path, executed: list[Path], profile: str, runs: list[dict], re
     if INSTRUCTOR_PAGE.is_file():
         page = src / "assignments" / "README.md"
         page.parent.mkdir()
-        page.write_text(_link_outside(INSTRUCTOR_PAGE.read_text(), INSTRUCTOR_PAGE, src))
+        page.write_text(_relink(INSTRUCTOR_PAGE.read_text(), INSTRUCTOR_PAGE, src))
         parts.append({"caption": "For instructors", "chapters": [{"file": "assignments/README"}]})
     toc = {"format": "jb-book", "root": "intro", "parts": parts}
     (src / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))

@@ -31,14 +31,15 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def _module(name: str):
-    spec = importlib.util.spec_from_file_location(f"book_{name}", ROOT / "book" / f"{name}.py")
+def _module(path: Path):
+    spec = importlib.util.spec_from_file_location(f"test_book_{path.parent.name}_{path.stem}", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
 
 
-checker = _module("checker")
+checker = _module(ROOT / "book" / "checker.py")
+shared_data_dir = _module(ROOT / "tests" / "conftest.py").shared_data_dir
 
 
 # ---- the site checker, on small hand-made sites -------------------------------------------------
@@ -100,6 +101,48 @@ def test_checker_needs_an_index(tmp_path):
     assert checker.main([str(tmp_path)]) == 1
 
 
+# ---- pieces of the build: links of the instructor page, the dashboard -----------------------------
+
+def test_instructor_page_links_point_into_the_book_or_to_the_repository(tmp_path):
+    build = _module(ROOT / "book" / "build.py")
+    src = tmp_path / "src"
+    (src / "assignments").mkdir(parents=True)
+    (src / "01_convolution_as_filtering.ipynb").write_text("{}")
+    (src / "assignments" / "grading.md").write_text("x")
+    text = ("[ch](../notebooks/01_convolution_as_filtering.ipynb#exercises) [gone](../notebooks/09_cnn_architectures.ipynb) "
+            "[page](grading.md) [code](../cvhelpers/assignments.py) [web](https://example.org/a.ipynb) [sec](#top)")
+    out = build._relink(text, ROOT / "assignments" / "README.md", src)
+    repo = "https://github.com/dlcv-course/deep-learning-cv/blob/main"
+    assert out == ("[ch](../01_convolution_as_filtering.ipynb#exercises) "
+                   f"[gone]({repo}/notebooks/09_cnn_architectures.ipynb) [page](grading.md) "
+                   f"[code]({repo}/cvhelpers/assignments.py) [web](https://example.org/a.ipynb) [sec](#top)")
+
+
+def test_dashboard_from_the_records_of_a_run(tmp_path, monkeypatch):
+    dashboard = _module(ROOT / "book" / "dashboard.py")
+    monkeypatch.setenv("CVHELPERS_RESULTS_DIR", str(tmp_path / "records"))
+    monkeypatch.setenv("CVHELPERS_FAST", "1")
+    from cvhelpers import results
+
+    results.record("04_hoda", history={"accuracy": [0.9, 0.95], "val_accuracy": [0.92, 0.94]},
+                   test={"accuracy": 0.9512}, wall_time_s=42.0)
+    results.record("10_detection", test={"map50": 0.5})
+    results.record("12_gradcam", test={"accuracy": 0.6})             # a chapter not in this build
+    runs = [{"name": "04_persian_digits", "seconds": 50.0, "date": "2026-01-01 10:00 UTC", "reused": False},
+            {"name": "10_object_detection", "seconds": 60.0, "date": "2026-01-01 10:01 UTC", "reused": True}]
+    page = dashboard.write_page(tmp_path / "src" / "results.md", profile="fast",
+                                run_dir=tmp_path / "records" / "fast", notebooks=[r["name"] for r in runs],
+                                runs=runs, built="2026-01-01 10:02 UTC", machine="2 CPUs")
+    text = page.read_text()
+    hoda = next(line for line in text.splitlines() if line.startswith("| course 32-64-64 convnet | HODA"))
+    assert "≥ 99 %" in hoda and "**95.12 %** (2 epochs, 42 s)" in hoda
+    assert "99.12 %" in hoda                      # the committed full-profile record, results/full/04_hoda.json
+    assert "| `10_detection` | **map50 0.5** |" in text and "12_gradcam" not in text
+    assert "reused from an earlier build" in text and "**fast profile**" in text
+    assert (tmp_path / "src" / "results_figures" / "curve_04_hoda.png").stat().st_size > 1000
+    assert "![learning curves of 04_hoda](results_figures/curve_04_hoda.png)" in text
+
+
 # ---- a real build of chapters 00-02, opened in Chromium ------------------------------------------
 
 def _build_requirements_missing() -> str | None:
@@ -122,8 +165,11 @@ def small_book(tmp_path_factory):
     missing = _build_requirements_missing()
     if missing:
         pytest.skip(missing)
+    data = shared_data_dir()
+    if data is None:
+        pytest.skip("the offline data mirror is not here (set CVHELPERS_DATA_DIR): chapter 00 loads MNIST")
     tmp = tmp_path_factory.mktemp("book")
-    env = {**os.environ, "CVHELPERS_FAST": "1"}
+    env = {**os.environ, "CVHELPERS_FAST": "1", "CVHELPERS_DATA_DIR": str(data)}
     t0 = time.perf_counter()
     res = subprocess.run([sys.executable, str(ROOT / "book" / "build.py"), "--only", "00", "01", "02",
                           "--work", str(tmp / "work"), "--out", str(tmp / "site"), "--timeout", "600"],
@@ -201,8 +247,7 @@ def _open_pages(base: str, label: str) -> None:
 
             # 1. a chapter with math (01: the convolution sum) and figures
             page.goto(f"{base}/01_convolution_as_filtering.html")
-            page.wait_for_function(_TYPESET, timeout=30_000)
-            page.wait_for_load_state("networkidle")
+            page.wait_for_function(_TYPESET, timeout=60_000)
             total, typeset = page.evaluate(_MATH)
             assert total >= 5 and typeset == total, f"{typeset} of the {total} equations of chapter 01 typeset"
             prose = page.evaluate(_PROSE)
@@ -212,17 +257,25 @@ def _open_pages(base: str, label: str) -> None:
                 ".cell_output img", "els => els.filter(e => e.complete && e.naturalWidth > 0).length")
             assert imgs >= 1, "no figure rendered in chapter 01"
             page.wait_for_function("() => document.querySelector('.widget-image img, .jupyter-widgets img') !== null",
-                                   timeout=30_000)   # the kernel explorer's snapshot, drawn by the widget renderer
-            page.screenshot(path=str(ARTIFACTS / f"book-{label}-01-chapter.png"))
+                                   timeout=60_000)   # the kernel explorer's snapshot, drawn by the widget renderer
+            page.locator("main div.math").first.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / f"book-{label}-01-math.png"))
             page.locator(".jupyter-widgets").first.scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / f"book-{label}-01-widget.png"))
 
             # 2. the landing page: navigation to every chapter, typeset math nowhere needed
             page.goto(f"{base}/index.html")
-            page.wait_for_load_state("networkidle")
             links = page.eval_on_selector_all("nav a.reference.internal", "els => els.map(e => e.getAttribute('href'))")
             assert any("02_convnet_building_blocks.html" in h for h in links), links
             page.screenshot(path=str(ARTIFACTS / f"book-{label}-index.png"))
+
+            # 3. the results dashboard: its table and the learning curves it drew
+            page.goto(f"{base}/results.html")          # goto waits for the load event: images are in
+            assert page.locator("main table").count() >= 2
+            curves = page.eval_on_selector_all(
+                "main img", "els => els.filter(e => e.complete && e.naturalWidth > 0).length")
+            assert curves >= 1, "no learning curve on the dashboard"
+            page.screenshot(path=str(ARTIFACTS / f"book-{label}-results.png"), full_page=True)
         finally:
             browser.close()
     assert outside == [], f"requests left the machine or failed: {outside[:5]}"
