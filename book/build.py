@@ -10,7 +10,7 @@ Steps, all under ``--work`` (default ``build/book/``, ignored by git):
    renderer ``@jupyter-widgets/html-manager``) from the npm registry with ``npm pack``, once, into
    ``build/book-assets/_vendor/`` (nothing is loaded from a CDN, so the book works offline);
 3. **assemble** the book's sources (``src/``): ``book/_config.yml``, a table of contents, the landing
-   page ``book/intro.md``, the executed notebooks (each with a banner saying which profile and
+   page ``book/index.md``, the executed notebooks (each with a banner saying which profile and
    machine produced it, the Colab badge image replaced by a plain link), the results dashboard
    (``book/dashboard.py``) and the instructor page ``assignments/README.md`` when the repo has one;
 4. **render** with ``jupyter-book build`` in strict mode (``-W -n --keep-going``: a broken
@@ -258,7 +258,7 @@ def assemble(src: Path, executed: list[Path], profile: str, runs: list[dict], re
         f"This build holds only chapters {', '.join(p.stem[:2] for p in executed)}."}
     config["sphinx"]["config"]["html_extra_path"] = [str(HERE / "extra"), str(assets)]
     (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
-    shutil.copy(HERE / "intro.md", src / "intro.md")
+    shutil.copy(HERE / "index.md", src / "index.md")     # the landing page, index.html (not a redirect)
     for nb in executed:
         book_copy(nb, src / nb.name, profile, machine)
     dashboard.write_page(src / "results.md", profile=profile, run_dir=results_dir,
@@ -270,7 +270,7 @@ def assemble(src: Path, executed: list[Path], profile: str, runs: list[dict], re
         page.parent.mkdir()
         page.write_text(_relink(INSTRUCTOR_PAGE.read_text(), INSTRUCTOR_PAGE, src))
         parts.append({"caption": "For instructors", "chapters": [{"file": "assignments/README"}]})
-    toc = {"format": "jb-book", "root": "intro", "parts": parts}
+    toc = {"format": "jb-book", "root": "index", "parts": parts}
     (src / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
 
 

@@ -114,13 +114,13 @@ def write_page(dest: Path, *, profile: str, run_dir: Path, notebooks: list[str],
         f"(**{profile} profile**, {machine}), next to the figures the books report and the full-profile "
         "records committed in the repository (`results/full/`).",
         "" if profile == "full" else
-        "The fast profile trains on subsets for a few epochs, so its accuracies are far below the "
-        "books' figures: they show that the code runs, not what the models can reach.", "",
+        "The fast profile trains on subsets of the data for a few epochs: its figures show that the code "
+        "runs, not what the models can reach.", "",
         "## Notebook runs", "",
         "| chapter | executed | time |", "|---|---|---|",
     ]
     for r in runs:
-        how = "reused from an earlier build of the same notebook" if r.get("reused") else "this build"
+        how = "an earlier build, same notebook and profile" if r.get("reused") else "this build"
         lines.append(f"| [{r['name']}]({r['name']}.ipynb) | {r['date']} ({how}) | {r['seconds']:.0f} s |")
     lines += ["", "## Book vs this build vs the full profile", "",
               f"| model | data | book | {this_label} | full profile (committed) | full-profile run on |",

@@ -138,7 +138,7 @@ def test_dashboard_from_the_records_of_a_run(tmp_path, monkeypatch):
     assert "≥ 99 %" in hoda and "**95.12 %** (2 epochs, 42 s)" in hoda
     assert "99.12 %" in hoda                      # the committed full-profile record, results/full/04_hoda.json
     assert "| `10_detection` | **map50 0.5** |" in text and "12_gradcam" not in text
-    assert "reused from an earlier build" in text and "**fast profile**" in text
+    assert "an earlier build, same notebook and profile" in text and "**fast profile**" in text
     assert (tmp_path / "src" / "results_figures" / "curve_04_hoda.png").stat().st_size > 1000
     assert "![learning curves of 04_hoda](results_figures/curve_04_hoda.png)" in text
 
