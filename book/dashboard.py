@@ -64,6 +64,7 @@ def _run_cell(rec: dict | None) -> str:
 
 def _curves(name: str, runs: dict[str, dict], out: Path) -> str | None:
     """Plot the accuracy and loss histories of one model (this run vs full profile); return the file name."""
+    colours = dict(zip(runs, ("tab:blue", "tab:orange")))        # the same colour for a source on every plot
     hists = {label: rec.get("history") or {} for label, rec in runs.items() if rec and rec.get("history")}
     keys = [k for k in ("accuracy", "loss") if any(k in h or f"val_{k}" in h for h in hists.values())]
     if not keys:
@@ -75,7 +76,8 @@ def _curves(name: str, runs: dict[str, dict], out: Path) -> str | None:
 
     fig, axes = plt.subplots(1, len(keys), figsize=(5.2 * len(keys), 3.2), squeeze=False)
     for ax, key in zip(axes[0], keys):
-        for (label, hist), colour in zip(hists.items(), ("tab:blue", "tab:orange")):
+        for label, hist in hists.items():
+            colour = colours[label]
             for split, style in ((key, "--"), (f"val_{key}", "-")):
                 ys = hist.get(split)
                 if ys:

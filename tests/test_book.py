@@ -169,6 +169,8 @@ def small_book(tmp_path_factory):
     if data is None:
         pytest.skip("the offline data mirror is not here (set CVHELPERS_DATA_DIR): chapter 00 loads MNIST")
     tmp = tmp_path_factory.mktemp("book")
+    for old in ARTIFACTS.glob("book-*"):          # screenshots and log of an earlier run
+        old.unlink()
     env = {**os.environ, "CVHELPERS_FAST": "1", "CVHELPERS_DATA_DIR": str(data)}
     t0 = time.perf_counter()
     res = subprocess.run([sys.executable, str(ROOT / "book" / "build.py"), "--only", "00", "01", "02",
