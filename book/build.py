@@ -205,7 +205,10 @@ def book_copy(executed: Path, dest: Path, profile: str, machine: str) -> None:
     banner = (f"\n\n:::{{note}}\nThis page shows the outputs of one run in the **{profile} profile** "
               f"({PROFILE_NOTES[profile]}), executed on {meta.get('date', '?')} in {meta.get('seconds', 0):.0f} s "
               f"on {machine}. The books' figures and the full-profile records are on the "
-              f"[results dashboard](results.md).\n:::\n")
+              f"[results dashboard](results.md)."
+              + (" The widgets show the state they had at the end of that run: to move their controls, "
+                 "run the notebook in JupyterLab or Colab." if nb.metadata.get("widgets") else "")
+              + "\n:::\n")
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = _BADGE.sub(r"[Open in Colab](\1)", cell.source)
@@ -329,8 +332,10 @@ def build(profile: str, only: list[str] | None, work: Path, out: Path, timeout: 
                "render_s": round(t_render, 1), "total_s": round(time.perf_counter() - t0, 1),
                "size_mb": round(size / 1e6, 1), "out": str(out)}
     (work / f"summary-{profile}.json").write_text(json.dumps({**summary, "runs": runs}, indent=1))
-    log(f"{out}/index.html: {len(notebooks)} chapters, {profile} profile; executing {t_exec:.0f} s, "
-        f"rendering {t_render:.0f} s, {summary['size_mb']} MB; site check: no problems")
+    reused = sum(r["reused"] for r in runs)
+    log(f"{out}/index.html: {len(notebooks)} chapters, {profile} profile; notebooks {t_exec:.0f} s "
+        f"({len(runs) - reused} executed, {reused} reused), rendering {t_render:.0f} s, {summary['size_mb']} MB; "
+        "site check: no problems")
     return summary
 
 

@@ -192,6 +192,8 @@ def test_small_book_builds_and_checks_clean(small_book):
     assert checker.check_site(small_book) == []
     chapter = (small_book / "01_convolution_as_filtering.html").read_text()
     assert "fast profile" in chapter and "colab-badge.svg" not in chapter
+    assert "The widgets show the state they had at the end of that run" in chapter
+    assert "The widgets show" not in (small_book / "02_convnet_building_blocks.html").read_text()
     assert "application/vnd.jupyter.widget-state+json" in chapter       # the widget snapshot is in the page
     results = (small_book / "results.html").read_text()
     assert "fast profile" in results and "full profile (committed)" in results
