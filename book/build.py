@@ -5,7 +5,8 @@ Steps, all under ``--work`` (default ``build/book/``, ignored by git):
 1. **execute** every notebook once with nbclient (widget state stored, so the widget snapshots
    render), in the chosen profile, with ``CVHELPERS_RESULTS_DIR`` pointing into the build, so the
    records the notebooks write are those of this run (``executed/<profile>/``, ``results/<profile>/``).
-   An executed copy is reused while the notebook and the profile are unchanged (``--force`` re-runs);
+   An executed copy is reused while the notebook, the ``cvhelpers`` code and the profile are unchanged
+   (``--force`` re-runs);
 2. **vendor** the three scripts the pages need (MathJax 3 with its fonts, require.js, the widget
    renderer ``@jupyter-widgets/html-manager``) from the npm registry with ``npm pack``, once, into
    ``build/book-assets/_vendor/`` (nothing is loaded from a CDN, so the book works offline);
@@ -107,8 +108,12 @@ def machine_text() -> str:
 
 # 1. execute ------------------------------------------------------------------------------------
 
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _sha(nb_path: Path) -> str:
+    """A fingerprint of what a notebook's outputs depend on here: its source and the cvhelpers code."""
+    h = hashlib.sha256(nb_path.read_bytes())
+    for f in sorted((ROOT / "cvhelpers").glob("*.py")):
+        h.update(f.name.encode() + f.read_bytes())
+    return h.hexdigest()
 
 
 def execute(nb_path: Path, dest_dir: Path, profile: str, timeout: int, force: bool) -> dict:
@@ -123,7 +128,8 @@ def execute(nb_path: Path, dest_dir: Path, profile: str, timeout: int, force: bo
         meta = nbformat.read(dest, as_version=4).metadata.get("cvbook", {})
         if meta.get("source_sha256") == sha and meta.get("profile") == profile:
             log(f"{nb_path.stem}: reusing the executed copy of {meta['date']} ({meta['seconds']:.0f} s)")
-            return {"name": nb_path.stem, "seconds": meta["seconds"], "date": meta["date"], "reused": True}
+            return {"name": nb_path.stem, "seconds": meta["seconds"], "date": meta["date"], "reused": True,
+                    "machine": meta.get("machine", "?")}
     nb = nbformat.read(nb_path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
                             resources={"metadata": {"path": str(NOTEBOOKS)}})
@@ -135,17 +141,18 @@ def execute(nb_path: Path, dest_dir: Path, profile: str, timeout: int, force: bo
     except (CellExecutionError, DeadKernelError, TimeoutError) as exc:
         failed = dest_dir / f"{nb_path.stem}.failed.ipynb"
         nbformat.write(nb, failed)
-        first = str(exc).strip().splitlines()
+        first = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()     # without the ANSI colours
         raise BuildError(f"{nb_path.name} failed ({type(exc).__name__}: {first[-1] if first else ''}); "
                          f"the partly executed copy is {failed}: fix the notebook and run `make book` again") from None
     seconds = round(time.perf_counter() - t0, 1)
-    nb.metadata["cvbook"] = {"source_sha256": sha, "profile": profile, "date": date, "seconds": seconds}
+    nb.metadata["cvbook"] = {"source_sha256": sha, "profile": profile, "date": date, "seconds": seconds,
+                             "machine": machine_text()}
     tmp = dest.with_suffix(".ipynb.tmp")
     nbformat.write(nb, tmp)
     os.replace(tmp, dest)
     (dest_dir / f"{nb_path.stem}.failed.ipynb").unlink(missing_ok=True)
     log(f"{nb_path.stem}: done in {seconds:.0f} s")
-    return {"name": nb_path.stem, "seconds": seconds, "date": date, "reused": False}
+    return {"name": nb_path.stem, "seconds": seconds, "date": date, "reused": False, "machine": machine_text()}
 
 
 # 2. vendor -------------------------------------------------------------------------------------
@@ -196,7 +203,7 @@ def _title(nb) -> str:
     return ""
 
 
-def book_copy(executed: Path, dest: Path, profile: str, machine: str) -> None:
+def book_copy(executed: Path, dest: Path, profile: str) -> None:
     """The executed notebook as the book shows it: a profile banner under the title, no badge images."""
     import nbformat
 
@@ -204,7 +211,7 @@ def book_copy(executed: Path, dest: Path, profile: str, machine: str) -> None:
     meta = nb.metadata.get("cvbook", {})
     banner = (f"\n\n:::{{note}}\nThis page shows the outputs of one run in the **{profile} profile** "
               f"({PROFILE_NOTES[profile]}), executed on {meta.get('date', '?')} in {meta.get('seconds', 0):.0f} s "
-              f"on {machine}. The books' figures and the full-profile records are on the "
+              f"on {meta.get('machine', '?')}. The books' figures and the full-profile records are on the "
               f"[results dashboard](results.md)."
               + (" The widgets show the state they had at the end of that run: to move their controls, "
                  "run the notebook in JupyterLab or Colab." if nb.metadata.get("widgets") else "")
@@ -263,7 +270,7 @@ def assemble(src: Path, executed: list[Path], profile: str, runs: list[dict], re
     (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     shutil.copy(HERE / "index.md", src / "index.md")     # the landing page, index.html (not a redirect)
     for nb in executed:
-        book_copy(nb, src / nb.name, profile, machine)
+        book_copy(nb, src / nb.name, profile)
     dashboard.write_page(src / "results.md", profile=profile, run_dir=results_dir,
                          notebooks=[p.stem for p in executed], runs=runs, built=built, machine=machine)
     parts = [{"caption": "Chapters", "chapters": [{"file": nb.stem} for nb in executed]},
