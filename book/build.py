@@ -194,15 +194,6 @@ def vendor_assets(cache: Path) -> Path:
 
 # 3. assemble -----------------------------------------------------------------------------------
 
-def _title(nb) -> str:
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return ""
-
-
 def book_copy(executed: Path, dest: Path, profile: str) -> None:
     """The executed notebook as the book shows it: a profile banner under the title, no badge images."""
     import nbformat
@@ -231,18 +222,22 @@ def _relink(text: str, page: Path, src_dir: Path) -> str:
     """Relative links of a markdown page copied into the book (``page``: its path in the repository).
 
     A link to a course notebook becomes a link to its chapter; a link to another file of the
-    repository, which the book does not hold, a link to that file on GitHub.
+    repository, which the book does not hold, a link to that file on GitHub; an image is copied
+    into the book next to the page.
     """
     here = src_dir / page.parent.relative_to(ROOT)
 
     def fix(m):
-        label, target = m.group(1), m.group(2)
+        bang, label, target = m.group(1), m.group(2), m.group(3)
         if re.match(r"[a-z]+:|#", target):
             return m.group(0)
         path, _, frag = target.partition("#")
         file = Path(os.path.normpath(page.parent / path))
         frag = "#" + frag if frag else ""
-        if (here / path).exists():                                       # already a page of the book
+        if bang and file.is_file():                                      # an image: into the book
+            (here / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(file, here / path)
+        if (here / path).exists():                                       # a page or file of the book
             return m.group(0)
         if file.parent == NOTEBOOKS and (src_dir / file.name).exists():  # a chapter
             return f"{label}({os.path.relpath(src_dir / file.name, here)}{frag})"
@@ -251,7 +246,7 @@ def _relink(text: str, page: Path, src_dir: Path) -> str:
         except ValueError:
             return label
         return f"{label}({REPO_URL}/{'tree' if file.is_dir() else 'blob'}/main/{repo_path}{frag})"
-    return re.sub(r"(\[[^\]]*\])\(([^)\s]+)\)", fix, text)
+    return re.sub(r"(!?)(\[[^\]]*\])\(([^)\s]+)\)", fix, text)
 
 
 def assemble(src: Path, executed: list[Path], profile: str, runs: list[dict], results_dir: Path,

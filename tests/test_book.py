@@ -110,12 +110,15 @@ def test_instructor_page_links_point_into_the_book_or_to_the_repository(tmp_path
     (src / "01_convolution_as_filtering.ipynb").write_text("{}")
     (src / "assignments" / "grading.md").write_text("x")
     text = ("[ch](../notebooks/01_convolution_as_filtering.ipynb#exercises) [gone](../notebooks/09_cnn_architectures.ipynb) "
-            "[page](grading.md) [code](../cvhelpers/assignments.py) [web](https://example.org/a.ipynb) [sec](#top)")
+            "[page](grading.md) [code](../cvhelpers/assignments.py) [web](https://example.org/a.ipynb) [sec](#top)"
+            " ![fig](../data/README.md)")
     out = build._relink(text, ROOT / "assignments" / "README.md", src)
+    assert (src / "data" / "README.md").read_bytes() == (ROOT / "data" / "README.md").read_bytes()   # copied
     repo = "https://github.com/dlcv-course/deep-learning-cv/blob/main"
     assert out == ("[ch](../01_convolution_as_filtering.ipynb#exercises) "
                    f"[gone]({repo}/notebooks/09_cnn_architectures.ipynb) [page](grading.md) "
-                   f"[code]({repo}/cvhelpers/assignments.py) [web](https://example.org/a.ipynb) [sec](#top)")
+                   f"[code]({repo}/cvhelpers/assignments.py) [web](https://example.org/a.ipynb) [sec](#top)"
+                   " ![fig](../data/README.md)")
 
 
 def test_dashboard_from_the_records_of_a_run(tmp_path, monkeypatch):
