@@ -2,6 +2,7 @@
 #   make lab    create .venv, install everything, open JupyterLab on notebooks/
 #   make test   unit tests + every notebook (fast profile) + the browser widget test
 #   make assignments   student copies and autograders in dist/assignments/ (assignments/README.md)
+#   make book   the executed course as a website in _book/ (fast profile; PROFILE=full to publish)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -19,7 +20,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed-$(TF_EXTRA): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[$(TF_EXTRA),dev,grading]"
+	$(BIN)/python -m pip install -q -e ".[$(TF_EXTRA),dev,grading,book]"
 	rm -f $(VENV)/.installed-*; touch $@
 
 install: $(VENV)/.installed-$(TF_EXTRA)
@@ -37,10 +38,13 @@ unit: install
 notebooks: install
 	CVHELPERS_FAST=1 $(BIN)/python -m pytest --nbval-lax notebooks $(PYTEST_ARGS)
 
-# The executed course as an HTML book in _book/ (profile from CVHELPERS_FAST; default full).
+# The executed course as a Jupyter Book in _book/ (see book/build.py): executes each notebook once
+# into build/book/, renders, checks the site. Fast profile unless PROFILE=full (or CVHELPERS_FAST=0);
+# NOTEBOOKS="00 01 02" builds only those chapters. Needs npm once (MathJax, widget renderer).
+PROFILE ?=
+NOTEBOOKS ?=
 book: install
-	mkdir -p _book
-	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=-1 --output-dir _book notebooks/*.ipynb
+	$(BIN)/python book/build.py $(if $(PROFILE),--profile $(PROFILE)) $(if $(NOTEBOOKS),--only $(NOTEBOOKS))
 
 # Classroom assignments: from assignments/NN_*.ipynb build dist/assignments/student/NN_*.ipynb (for
 # students), dist/assignments/solution/ and dist/assignments/autograder/NN_*.zip (for `cvhelpers grade`).
@@ -55,4 +59,4 @@ doctor: install
 	$(BIN)/cvhelpers doctor
 
 clean:
-	rm -rf $(VENV) _book test-artifacts .pytest_cache dist
+	rm -rf $(VENV) _book build/book build/book-assets test-artifacts .pytest_cache dist
