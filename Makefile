@@ -13,6 +13,9 @@ TF_EXTRA := $(if $(filter 1,$(GPU)),gpu,cpu)
 # Pre-fetched course data next to the repo (a classroom share / the offline mirror), if any.
 export CVHELPERS_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
 PYTEST_ARGS ?=
+# `make test` workers (pytest-xdist): each notebook and test module runs whole on one worker (JOBS=1: none).
+JOBS ?= 2
+XDIST := $(if $(filter-out 0 1,$(JOBS)),-n $(JOBS) --dist loadscope)
 
 .PHONY: lab install test unit notebooks book assignments strip doctor clean
 
@@ -30,7 +33,7 @@ lab: install
 
 # The README's test command. Fast profile: offline mirror data, subsets, few epochs.
 test: install
-	CVHELPERS_FAST=1 $(BIN)/python -m pytest --nbval-lax --durations=15 $(PYTEST_ARGS)
+	CVHELPERS_FAST=1 $(BIN)/python -m pytest --nbval-lax --durations=15 $(XDIST) $(PYTEST_ARGS)
 
 unit: install
 	CVHELPERS_FAST=1 $(BIN)/python -m pytest tests $(PYTEST_ARGS)

@@ -1,4 +1,9 @@
-"""Repository-wide pytest hook: print how long each notebook and test file took, in total."""
+"""Repository-wide pytest hook: print how long each notebook and test file took, in total.
+
+`make test` runs pytest on two workers (pytest-xdist, ``--dist loadscope``): each notebook and each
+test module runs whole on one worker (a notebook's cells in order, a module's session fixtures
+built once), two at a time.
+"""
 
 from collections import defaultdict
 
