@@ -48,8 +48,15 @@ class ChecksumError(DataError):
 
 
 def file_hash(path, algorithm: str = "sha256") -> str:
-    """Hex digest of a file, read in 1 MiB chunks."""
-    h = hashlib.new(algorithm)
+    """Hex digest of a file, read in 1 MiB chunks.
+
+    ``"gitblob"`` is the SHA-1 git gives the file (``sha1(b"blob <size>\\0" + bytes)``): it checks a
+    file pinned by a repository commit whose other checksums were never published.
+    """
+    if algorithm == "gitblob":
+        h = hashlib.sha1(b"blob %d\0" % os.path.getsize(path))
+    else:
+        h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_CHUNK), b""):
             h.update(chunk)
@@ -57,7 +64,7 @@ def file_hash(path, algorithm: str = "sha256") -> str:
 
 
 def _parse_hash(spec: str) -> tuple[str, str]:
-    """``"sha256:ab.."``, ``"md5:ab.."`` or a bare hex digest (64 = sha256, 32 = md5)."""
+    """``"sha256:ab.."``, ``"md5:ab.."``, ``"gitblob:ab.."`` or a bare hex digest (64 = sha256, 32 = md5)."""
     if ":" in spec:
         algo, digest = spec.split(":", 1)
     else:
