@@ -91,7 +91,7 @@ def _records(buf: bytes, hdr: dict, path: Path):
     off, size = _HEADER, len(buf)
     for i in range(n):  # each record's place depends on the previous one's length: a plain loop
         if off + head > size:
-            raise _fail(path, f"truncated: the header announces {n:,} records, the file ends inside record {i + 1:,}")
+            raise _fail(path, f"truncated: the header announces {n:,} records; the file ends inside record {i + 1:,}")
         if buf[off] != 0xFF:
             raise _fail(path, f"record {i + 1:,} at byte {off:,} starts with 0x{buf[off]:02X}, not the marker 0xFF")
         labels[i] = buf[off + 1]
@@ -103,8 +103,8 @@ def _records(buf: bytes, hdr: dict, path: Path):
         starts[i] = off + head
         off += head + int(lengths[i])
         if off > size:
-            raise _fail(path, f"truncated: record {i + 1:,} needs {lengths[i]:,} bytes of run codes, "
-                              f"the file ends {off - size:,} bytes too early")
+            raise _fail(path, f"truncated: the header announces {n:,} records; record {i + 1:,} needs "
+                              f"{lengths[i]:,} bytes of run codes, the file ends {off - size:,} bytes too early")
     if off != size:
         raise _fail(path, f"{size - off:,} unexpected bytes after the {n:,} records the header announces")
     return labels, widths, heights, starts, lengths

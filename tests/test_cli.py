@@ -20,7 +20,8 @@ def run(*args, env=None, timeout=120):
 def test_fetch_from_mirror_prints_verified_path(mirror_dir, tmp_path):
     r = run("data", "fetch", "mnist", env={"CVHELPERS_DATA_DIR": str(mirror_dir), "CVHELPERS_CACHE_DIR": str(tmp_path)})
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == f"mnist: {mirror_dir / 'mnist.npz'} (checksum verified)"
+    # data_dir() resolves symbolic links (../shared may be one): compare resolved paths
+    assert r.stdout.strip() == f"mnist: {(mirror_dir / 'mnist.npz').resolve()} (checksum verified)"
 
 
 def test_fetch_with_nothing_and_no_network_fails_fast_with_one_error_line(tmp_path):
@@ -59,7 +60,7 @@ def test_list_verify_and_path(mirror_dir, tmp_path):
     r = run("data", "verify", "mnist", "hoda", env=env)
     assert r.returncode == 0 and r.stdout.count(": ok ") == 2
     r = run("data", "path", "hoda", env=env)
-    assert r.returncode == 0 and r.stdout.strip() == str(mirror_dir / "hoda.npz")
+    assert r.returncode == 0 and r.stdout.strip() == str((mirror_dir / "hoda.npz").resolve())
     r = run("data", "path", "oxford_pets", env=env)
     assert r.returncode == 1 and "cvhelpers data fetch oxford_pets" in r.stderr
 
