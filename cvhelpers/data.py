@@ -401,13 +401,14 @@ def profile_plan(profile: str, sizes: bool = True) -> list[PlannedFile]:
     return rows
 
 
-def fetch_profile(profile: str, progress: bool = True, out=sys.stdout) -> tuple[list[str], list[str]]:
+def fetch_profile(profile: str, progress: bool = True, out=None) -> tuple[list[str], list[str]]:
     """Print the plan for ``profile``, then fetch every file in it. Returns (failed, optional_failed).
 
     Datasets are fetched whole (``fetch``); a mirror-only dataset whose mirror fails falls back
     to the public dataset its loader builds it from. Weights go into the cache's ``weights/``
     folder, where ``weights_path`` finds them.
     """
+    out = out or sys.stdout
     plan = profile_plan(profile)
     mb = lambda n: f"{n / 1e6:,.1f} MB"  # noqa: E731
     todo = [r for r in plan if r.path is None]
