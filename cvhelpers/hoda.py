@@ -64,7 +64,7 @@ class Cdb:
 
 
 def _fail(path: Path, what: str) -> CdbFormatError:
-    return CdbFormatError(f"{path.name}: {what}; {_FIX}")
+    return CdbFormatError(f"{path}: {what}; {_FIX}")
 
 
 def _header(buf: bytes, path: Path) -> dict:
