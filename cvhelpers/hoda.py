@@ -141,9 +141,10 @@ def read_cdb(path) -> Cdb:
     run_rec = np.repeat(np.arange(n), lengths)
     run_first = np.cumsum(lengths) - lengths  # index of each record's first run
     idx = np.arange(len(run_rec)) - run_first[run_rec] + starts[run_rec]
-    runs = data[idx].astype(np.int64)
+    runs = data[idx]
+    del run_rec, idx  # the train file has millions of runs: keep the peak memory low
     # Pixels covered so far, counted from the record's own start.
-    pix = np.cumsum(runs)
+    pix = np.cumsum(runs, dtype=np.int64)
     pixels = w * h
     rec_base = np.cumsum(pixels) - pixels
     # Where each row must end: pixel rec_base + k*w for k = 1..h. The first run reaching it ends the row.
@@ -167,15 +168,16 @@ def read_cdb(path) -> Cdb:
     if first_extra is not None:
         i = first_extra
         raise _fail(path, f"record {i + 1:,} at byte {rec_off[i]:,}: {extra[i]} run byte(s) left after its last row")
-    # Colour of each run: background for even positions within its row, ink for odd ones.
+    # Colour of each run: background at even positions within its row, ink at odd ones.
     row_start = np.empty(len(rows), np.int64)
     row_start[:] = end + 1
     row_start = np.concatenate([[0], row_start[:-1]])
     first_rows = np.cumsum(h) - h
     row_start[first_rows] = run_first  # a record's first row starts at its first run
     run_row = np.repeat(np.arange(len(rows)), end - row_start + 1)
-    parity = (np.arange(len(runs)) - row_start[run_row]) & 1
-    raw = np.repeat((parity * 255).astype(np.uint8), runs)
+    ink = ((np.arange(len(runs)) - row_start[run_row]) & 1).astype(bool)
+    del run_row, pix
+    raw = np.repeat(np.where(ink, np.uint8(255), np.uint8(0)), runs)
     shapes = np.stack([h, w], axis=1).astype(np.uint16)
     return Cdb(raw=raw, shapes=shapes, labels=labels, header=hdr)
 
