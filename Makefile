@@ -28,8 +28,18 @@ $(VENV)/.installed-$(TF_EXTRA): pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed-$(TF_EXTRA)
 
+# JupyterLab on localhost:$(LAB_PORT) with a fresh token, whose URL is printed first. As root (Docker,
+# cloud VMs, some WSL set-ups) Jupyter refuses to start without --allow-root: it is added only then.
+LAB_PORT ?= 8888
 lab: install
-	$(BIN)/jupyter lab notebooks/
+	@token=$$($(BIN)/python -c "import secrets; print(secrets.token_hex(24))"); \
+	root=$$([ "$$(id -u)" = 0 ] && echo --allow-root); \
+	echo ""; \
+	echo "  JupyterLab: open http://localhost:$(LAB_PORT)/lab?token=$$token"; \
+	echo "  (stop it with Ctrl-C; port taken? make lab LAB_PORT=8890)$${root:+; running as root: --allow-root}"; \
+	echo ""; \
+	exec $(BIN)/jupyter lab notebooks/ --ServerApp.port=$(LAB_PORT) --ServerApp.port_retries=0 \
+		--IdentityProvider.token=$$token $$root
 
 # The README's test command. Fast profile: offline mirror data, subsets, few epochs.
 test: install

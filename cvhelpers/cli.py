@@ -3,6 +3,7 @@
     cvhelpers doctor                 what this machine has, and what to fix
     cvhelpers data list              the datasets, licences, and whether each is here
     cvhelpers data fetch NAME...     download (or find) datasets; --all for every one
+    cvhelpers data fetch --profile fast|full   everything one profile's notebooks load (plan first)
     cvhelpers data verify [NAME...]  re-check the local copies' checksums
     cvhelpers data path NAME         print where a dataset's files are
     cvhelpers grade NN FOLDER -o scores.csv   grade a folder of assignment notebooks
@@ -46,6 +47,10 @@ def cmd_list(args) -> int:
 
 
 def cmd_fetch(args) -> int:
+    if args.profile:
+        if args.names or args.all:
+            raise DataError("--profile fetches a whole profile: give no dataset names and no --all")
+        return _fetch_profile(args)
     names = _datasets(args.names, args.all)
     failed = []
     for n in names:
@@ -63,6 +68,21 @@ def cmd_fetch(args) -> int:
     if failed:
         print(f"error: {len(failed)} of {len(names)} datasets could not be fetched: {', '.join(failed)}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _fetch_profile(args) -> int:
+    failed, optional_failed = D.fetch_profile(args.profile, progress=not args.quiet and sys.stderr.isatty())
+    for msg in optional_failed:
+        print(f"warning: optional file not fetched (the notebook skips that part without it): {msg}", file=sys.stderr)
+    if failed:
+        for msg in failed:
+            print(f"error: {msg}", file=sys.stderr)
+        print(f"error: {len(failed)} of the {args.profile} profile's datasets/weights could not be fetched",
+              file=sys.stderr)
+        return 1
+    print(f"the {args.profile} profile's data is here"
+          + (f" ({len(optional_failed)} optional file(s) missing, see warnings)" if optional_failed else ""))
     return 0
 
 
@@ -147,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     f = d.add_parser("fetch", help="download what is missing")
     f.add_argument("names", nargs="*")
     f.add_argument("--all", action="store_true", help="every registered dataset")
+    f.add_argument("--profile", choices=sorted(D.PROFILE_DATA),
+                   help="every dataset and weights file the notebooks load in this profile")
     f.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     f.set_defaults(func=cmd_fetch)
     v = d.add_parser("verify", help="re-check local copies")

@@ -34,7 +34,8 @@ from . import profile as _profile
 __all__ = [
     "Artifact", "Dataset", "REGISTRY", "WEIGHTS", "DataError",
     "data_dir", "cache_dir", "mirrors", "offline", "find", "fetch", "verify", "status",
-    "load_mnist", "load_fashion_mnist", "load_hoda", "cats_vs_dogs", "oxford_pets",
+    "load_mnist", "load_fashion_mnist", "load_hoda", "hoda_npz", "cats_vs_dogs", "oxford_pets",
+    "pets_subset_names", "build_pets_subset", "PROFILE_DATA", "profile_plan", "fetch_profile",
     "weights_path", "pretrained",
 ]
 
@@ -45,7 +46,7 @@ class Artifact:
     """One file: its name on disk and on mirrors, accepted checksums, size, official URL(s)."""
 
     filename: str  # relative path, e.g. "mnist.npz" or "weights/x.h5"
-    hashes: tuple = ()  # accepted digests: "sha256:..." or "md5:..."
+    hashes: tuple = ()  # accepted digests: "sha256:...", "md5:..." or "gitblob:..." (git's blob SHA-1)
     size: int | None = None
     urls: tuple = ()  # official URLs, tried after the mirrors
 
@@ -62,11 +63,14 @@ class Dataset:
     homepage: str = ""
     note: str = ""
     alternatives: tuple = field(default=())  # other complete sets of files (e.g. a course bundle)
+    fallback: str = ""  # a dataset with public URLs from which the loader builds the same subset
 
 
 _KERAS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _ZALANDO = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 _KAPPS = "https://storage.googleapis.com/tensorflow/keras-applications/"
+_HODA_CDB = ("https://raw.githubusercontent.com/amir-saniyan/HodaDatasetReader/"
+             "728dd5465fcf38c3c82a1d3fda721da30b2e70ed/DigitDB/")
 
 REGISTRY: dict[str, Dataset] = {d.name: d for d in [
     Dataset(
@@ -94,13 +98,24 @@ REGISTRY: dict[str, Dataset] = {d.name: d for d in [
     ),
     Dataset(
         "hoda", "HODA Persian handwritten digits (60,000 train / 20,000 test; 32×32 arrays + original sizes)",
-        (Artifact("hoda.npz", ("sha256:99095458a63055d221a7f3f5a7a24ddabc4bebbf5d3874d2cfb0ca8a9be2c895",), 10104856),),
+        # HODA's own .cdb files, pinned to a commit of a public repository; git's blob SHA-1 checks
+        # each exactly (no sha256 was ever published for the train file).
+        (Artifact("hoda_cdb/Train 60000.cdb", ("gitblob:a87ae8c4b1a9e9227f600194ae82a8af3d0e08ec",), None,
+                  (_HODA_CDB + "Train%2060000.cdb",)),
+         Artifact("hoda_cdb/Test 20000.cdb", ("gitblob:1928104d6d0537c653ec2105d666e0b6733aabbf",
+                                              "sha256:f947c38071c886677ec212fe5000863fafae0b4ed349d97d51c33abe3c8e2b07"),
+                  2184440, (_HODA_CDB + "Test%2020000.cdb",)),
+         Artifact("hoda_cdb/RemainingSamples.cdb", ("gitblob:9d2fcb7a4e6ce0f8657a2bf27a6751f2317b2d52",
+                                                    "sha256:11c9b0661b8de5f743b1b01ac76b4de19b238062d6da3500b5d6128fb1989e3d"),
+                  2440199, (_HODA_CDB + "RemainingSamples.cdb",))),
         "free of charge for research and non-commercial use only (farsiocr.ir)",
         "H. Khosravi, E. Kabir, Introducing a very large dataset of handwritten Farsi digits..., "
         "Pattern Recognition Letters 28 (2007).",
         "http://farsiocr.ir",
-        note="Only the course mirror serves hoda.npz (built from the original .cdb files): set "
-             "CVHELPERS_MIRROR or CVHELPERS_DATA_DIR to a folder that has it.",
+        note="The official .cdb files are decoded by cvhelpers.hoda (once; the arrays are kept in the "
+             "cache). The course mirror's hoda.npz holds the same arrays, ready to load.",
+        alternatives=((Artifact("hoda.npz", ("sha256:99095458a63055d221a7f3f5a7a24ddabc4bebbf5d3874d2cfb0ca8a9be2c895",),
+                                10104856),),),
     ),
     Dataset(
         "cats_vs_dogs", "Kaggle Dogs vs. Cats, Microsoft's official zip (25,000 photos, ~1,600 unreadable)",
@@ -118,8 +133,9 @@ REGISTRY: dict[str, Dataset] = {d.name: d for d in [
                   91534091),),
         "no open licence (Kaggle/Microsoft terms); do not redistribute",
         "J. Elson et al., Asirra, ACM CCS 2007; split of F. Chollet, Deep Learning with Python.",
-        note="Only the course mirror serves this zip; the full profile builds its own subset "
-             "from Microsoft's official zip.",
+        note="Only the course mirror serves this zip; without it cats_vs_dogs() builds a subset of the "
+             "same size from Microsoft's official zip.",
+        fallback="cats_vs_dogs",
     ),
     Dataset(
         "oxford_pets", "Oxford-IIIT Pet (7,390 images, 37 breeds, trimaps and head boxes)",
@@ -138,7 +154,9 @@ REGISTRY: dict[str, Dataset] = {d.name: d for d in [
         "CC BY-SA 4.0; image copyright stays with the owners",
         "O. M. Parkhi et al., Cats and Dogs, CVPR 2012.",
         "https://www.robots.ox.ac.uk/~vgg/data/pets/",
-        note="Only the course mirror serves this zip; the full profile uses the official dataset.",
+        note="Only the course mirror serves this zip; without it oxford_pets() builds the same 393-image "
+             "subset from the official tarballs.",
+        fallback="oxford_pets",
     ),
 ]}
 
@@ -159,6 +177,9 @@ WEIGHTS: dict[tuple[str, bool], Artifact] = {
     ("mobilenet_0.25", False): Artifact("weights/mobilenet_2_5_224_tf_no_top.h5",
                                         ("sha256:dbdb03ee2a22fd895301636cd328b234bb3a9952358f436d82f46b81e0d5b0bf",), 2108140,
                                         (_KAPPS + "mobilenet/mobilenet_2_5_224_tf_no_top.h5",)),
+    ("efficientnetv2b0", False): Artifact("weights/efficientnetv2-b0_notop.h5",
+                                          ("md5:893217f2bb855e2983157299931e43ff",), None,  # Keras' own hash
+                                          (_KAPPS + "efficientnet_v2/efficientnetv2-b0_notop.h5",)),
 }
 
 
@@ -302,14 +323,20 @@ def _get(art: Artifact, ds: Dataset | None = None, progress: bool = True) -> Pat
     raise DataError(f"{art.filename}: every source failed ({reasons}); {hint}")
 
 
-def find(name: str) -> list[Path] | None:
-    """Verified local paths of dataset ``name`` (any complete form), or None. Never downloads."""
+def _find_form(name: str) -> tuple[tuple, list[Path]] | None:
+    """(files, verified local paths) of the first complete form of dataset ``name`` here, or None."""
     ds = _dataset(name)
     for form in (*ds.alternatives, ds.artifacts):
         paths = [_local(a) for a in form]
         if all(paths):
-            return paths
+            return form, paths
     return None
+
+
+def find(name: str) -> list[Path] | None:
+    """Verified local paths of dataset ``name`` (any complete form), or None. Never downloads."""
+    found = _find_form(name)
+    return found[1] if found else None
 
 
 def fetch(name: str, progress: bool = True) -> list[Path]:
@@ -349,6 +376,151 @@ def status() -> list[dict]:
         rows.append({"name": name, "title": ds.title, "licence": ds.licence,
                      "present": bool(paths), "paths": [str(p) for p in paths or []]})
     return rows
+
+
+# ----------------------------------------------------------------------------- what each profile needs
+# Every dataset and weights file the notebooks load, per profile: a dataset name, or a WEIGHTS key
+# (model, include_top). tests/test_notebook_data.py derives the same lists from the notebooks'
+# loader calls and checks each has a public URL; `cvhelpers data fetch --profile` pre-fills them.
+# OPTIONAL: loaded when they can be had; without them the notebook skips that part and says so.
+PROFILE_DATA: dict[str, tuple] = {
+    "fast": ("mnist", "fashion_mnist", "hoda", "cats_vs_dogs_small", "oxford_pets_subset",
+             ("mobilenet_0.25", False), ("resnet50", True), ("efficientnetv2b0", False)),
+    "full": ("mnist", "fashion_mnist", "hoda", "cats_vs_dogs", "oxford_pets",
+             ("vgg16", False), ("mobilenet_0.25", False), ("resnet50", True), ("efficientnetv2b0", False)),
+}
+OPTIONAL = {("resnet50", True): "notebook 07's ImageNet demo", ("efficientnetv2b0", False): "notebook 08's modern backbone"}
+
+
+@dataclass
+class PlannedFile:
+    """One file of a profile: what needs it, where it is (if here), its size, whether it is optional."""
+
+    need: str  # the dataset name or "weights <model>"
+    art: Artifact
+    path: Path | None  # a verified local copy, or None (to download)
+    size: int | None  # bytes if known
+    optional: str = ""  # why the file is optional (what is skipped without it), or "" if it is needed
+    dataset: str = ""  # the registry dataset the file belongs to ("" for weights)
+
+
+def _remote_size(art: Artifact) -> int | None:
+    """Content-Length from a HEAD request to the first source that answers (5 s each), or None."""
+    import urllib.request
+    from urllib.parse import quote
+
+    for url in [f"{m}/{quote(art.filename)}" for m in mirrors()] + list(art.urls):
+        try:
+            req = urllib.request.Request(url, method="HEAD", headers={"User-Agent": "cvhelpers"})
+            with urllib.request.urlopen(req, timeout=5) as resp:
+                n = resp.headers.get("Content-Length")
+                if resp.status == 200 and n and n.isdigit():
+                    return int(n)
+        except Exception:  # noqa: BLE001 - a size is a nicety: any failure means "unknown"
+            continue
+    return None
+
+
+def _form_to_fetch(name: str) -> tuple[str, tuple]:
+    """The dataset and set of files ``fetch`` would end up with for ``name`` when nothing is here."""
+    ds = _dataset(name)
+    if mirrors() and ds.alternatives:
+        return name, ds.alternatives[0]  # mirrors are asked for the course bundle first
+    if ds.fallback and not mirrors() and not all(a.urls for a in ds.artifacts):
+        return _form_to_fetch(ds.fallback)  # mirror-only: the loader builds it from the public files
+    return name, ds.artifacts
+
+
+def profile_plan(profile: str, sizes: bool = True) -> list[PlannedFile]:
+    """The files profile ``"fast"`` or ``"full"`` needs, each found here or to download.
+
+    A dataset already complete here (in any of its forms) is listed as it is. Otherwise: its
+    course bundle when mirrors are set (as ``fetch`` tries them first), else its official files;
+    a mirror-only dataset without mirrors is replaced by the public dataset its loader builds it
+    from. ``sizes=True`` asks the server for sizes the registry does not know (HEAD requests).
+    """
+    if profile not in PROFILE_DATA:
+        raise ValueError(f"profile must be one of {', '.join(PROFILE_DATA)}, got {profile!r}")
+    rows = []
+    for need in PROFILE_DATA[profile]:
+        if isinstance(need, tuple):
+            art = WEIGHTS[need]
+            rows.append(PlannedFile(f"weights {need[0]}{' (with top)' if need[1] else ''}", art, _local(art),
+                                    art.size, OPTIONAL.get(need, "")))
+            continue
+        ds = _dataset(need)
+        name, found = need, _find_form(need)
+        if found is None and ds.fallback and not mirrors():
+            name, found = ds.fallback, _find_form(ds.fallback)  # the loader builds the subset from these
+        if found is not None:
+            rows += [PlannedFile(name, a, p, None, dataset=name) for a, p in zip(*found)]
+            continue
+        name, form = _form_to_fetch(need)
+        rows += [PlannedFile(name, a, _local(a), a.size, dataset=name) for a in form]
+    for r in rows:
+        if r.path is not None:
+            r.size = r.path.stat().st_size
+        elif r.size is None and sizes and not offline():
+            r.size = _remote_size(r.art)
+    return rows
+
+
+def fetch_profile(profile: str, progress: bool = True, out=None) -> tuple[list[str], list[str]]:
+    """Print the plan for ``profile``, then fetch every file in it. Returns (failed, optional_failed).
+
+    Datasets are fetched whole (``fetch``); a mirror-only dataset whose mirror fails falls back
+    to the public dataset its loader builds it from. Weights go into the cache's ``weights/``
+    folder, where ``weights_path`` finds them.
+    """
+    out = out or sys.stdout
+    plan = profile_plan(profile)
+    mb = lambda n: f"{n / 1e6:,.1f} MB"  # noqa: E731
+    todo = [r for r in plan if r.path is None]
+    here = [r for r in plan if r.path is not None]
+    print(f"{profile} profile: {len(plan)} files ({len(here)} here, {len(todo)} to download)", file=out)
+    width, fwidth = max(len(r.need) for r in plan), max(len(r.art.filename) for r in plan)
+    for r in plan:
+        size = mb(r.size) if r.size is not None else "size unknown"
+        where = f"here: {r.path}" if r.path else "to download"
+        opt = f" (optional: {r.optional})" if r.optional else ""
+        print(f"  {r.need:<{width}}  {r.art.filename:<{fwidth}}  {size:>12}  {where}{opt}", file=out)
+    known = sum(r.size for r in todo if r.size is not None)
+    unknown = sum(r.size is None for r in todo)
+    print(f"to download: {len(todo)} files, {mb(known)}" + (f" + {unknown} of unknown size" if unknown else "")
+          + f"; already here: {len(here)} files, {mb(sum(r.size or 0 for r in here))}", file=out)
+    failed, optional_failed = [], []
+    done = set()
+    for r in todo:
+        key = r.dataset or r.art.filename
+        if key in done:
+            continue
+        done.add(key)
+        try:
+            if r.dataset:
+                ds = _dataset(r.dataset)
+                try:
+                    paths = fetch(r.dataset, progress=progress)
+                except DataError as exc:
+                    if not ds.fallback:
+                        raise
+                    print(f"{r.dataset}: {str(exc).split(';')[0]}; fetching {ds.fallback} instead "
+                          "(the loader builds the same subset from it)", file=out)
+                    paths = fetch(ds.fallback, progress=progress)
+            else:
+                paths = [_get(r.art, None, progress)]
+        except DataError as exc:
+            (optional_failed if r.optional else failed).append(f"{r.need}: {exc}")
+            continue
+        for p in paths:
+            print(f"{r.need}: {p} ({'checksum verified' if _hashes_of(p) else 'no published checksum; opened when used'})",
+                  file=out)
+    return failed, optional_failed
+
+
+def _hashes_of(path: Path) -> tuple:
+    """The registered checksums of a file ``fetch`` returned (matched by name)."""
+    arts = [a for ds in REGISTRY.values() for form in (ds.artifacts, *ds.alternatives) for a in form]
+    return next((a.hashes for a in [*arts, *WEIGHTS.values()] if Path(a.filename).name == Path(path).name), ())
 
 
 # ----------------------------------------------------------------------------- loaders
@@ -407,16 +579,56 @@ def load_fashion_mnist(verbose: bool = True):
     return (xtr, ytr), (xte, yte)
 
 
+def hoda_npz(verbose: bool = False) -> Path:
+    """An ``.npz`` in the layout of the course's ``hoda.npz`` (see ``load_hoda``), fetching what is missing.
+
+    The course file itself if a data dir, the cache or a mirror has it; otherwise HODA's three
+    official ``.cdb`` files, decoded once by :mod:`cvhelpers.hoda` into the same arrays
+    (``x_<split>``, ``y_<split>``, ``x_<split>_raw``, ``<split>_shapes`` for train, test and
+    remaining), kept in the cache's ``derived/`` folder.
+    """
+    paths = fetch("hoda")
+    if len(paths) == 1:  # the course bundle
+        return paths[0]
+    import numpy as np
+
+    from . import hoda
+    from .download import _lock
+
+    by = {p.name: p for p in paths}
+    out = cache_dir() / "derived" / "hoda_from_cdb_v1.npz"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with _lock(out, 3600):
+        if out.is_file():
+            return out
+        arrays = {}
+        for split, fname in (("train", "Train 60000.cdb"), ("test", "Test 20000.cdb"),
+                             ("remaining", "RemainingSamples.cdb")):
+            cdb = hoda.read_cdb(by[fname])
+            arrays.update({f"x_{split}": hoda.to_32x32(cdb.images()), f"y_{split}": cdb.labels,
+                           f"x_{split}_raw": cdb.raw, f"{split}_shapes": cdb.shapes})
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.npz")
+        try:
+            np.savez_compressed(tmp, **arrays)
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
+        if verbose:
+            _say(f"HODA: decoded the official .cdb files in {by['Train 60000.cdb'].parent} into {out}")
+    return out
+
+
 def load_hoda(raw: bool = False, verbose: bool = True):
     """HODA Persian digits: ``(x_train, y_train), (x_test, y_test)``.
 
     By default 32×32 uint8 arrays (ink = 255, digit centred, aspect ratio kept). The test set is
     stored **sorted by class**: shuffle before taking a subset. ``raw=True`` returns the original
-    variable-size scans instead, as lists of 2-D arrays.
+    variable-size scans instead, as lists of 2-D arrays. The arrays come from the course's
+    ``hoda.npz`` or, without it, from HODA's official ``.cdb`` files (see :func:`hoda_npz`).
     """
     import numpy as np
 
-    (path,) = fetch("hoda")
+    path = hoda_npz(verbose=verbose)
     if not raw:
         xtr, ytr, xte, yte = _load_npz(path)
     else:
@@ -551,22 +763,135 @@ def describe_cats_vs_dogs(root) -> str:
     return f"cats vs dogs in {name}"
 
 
+# The course subset of Oxford-IIIT Pet (oxford_pets_subset.zip, see the mirror's MANIFEST), as
+# "breed id id-id ...": with head boxes, all trainval images of three breeds that have one in the
+# release (except american_bulldog_202, whose xml the source copy lacked); then 97 image + trimap
+# pairs of 32 breeds, for segmentation. The train/test split is the dataset's own.
+_PETS_SUBSET_WITH_XML = (
+    "Abyssinian 1 10-19 100-103 105-146 148-161 164-170 172-185 190-193 195-197; "
+    "american_bulldog 10-16 18-19 100-144 146-153 158 161 164 166-169 171-194 196-201; "
+    "Bengal 10-18 100-110 112-174 176-180 182-191")
+_PETS_SUBSET_NO_XML = (
+    "Abyssinian 217; american_bulldog 86 93; american_pit_bull_terrier 66 175 180; beagle 14; Bengal 93; "
+    "Birman 2 86 96 102 108 120 128 199; Bombay 76 81 127 191; boxer 26 98; British_Shorthair 178; "
+    "chihuahua 47 111; Egyptian_Mau 5 18 47 57; english_cocker_spaniel 2 25; english_setter 55 96 123; "
+    "great_pyrenees 108 164 175 187; havanese 26 139; japanese_chin 118 131 149; keeshond 30 71 97 164 173; "
+    "leonberger 103 156; Maine_Coon 16 67 132 161 187; newfoundland 9 158 171; Persian 111 137 140 170 258; "
+    "pomeranian 125; Ragdoll 99-100 126-127 169; Russian_Blue 110 197; saint_bernard 87 155 170 187; "
+    "samoyed 32 147 163; scottish_terrier 76 178; shiba_inu 61 208; Siamese 61 63 91 117 196 257; "
+    "Sphynx 15 93 131 160 247; staffordshire_bull_terrier 13 179; wheaten_terrier 1 119")
+
+
+def _expand_names(spec: str) -> list[str]:
+    names = []
+    for group in spec.split(";"):
+        breed, *ids = group.split()
+        for item in ids:
+            lo, _, hi = item.partition("-")
+            names += [f"{breed}_{i}" for i in range(int(lo), int(hi or lo) + 1)]
+    return names
+
+
+def pets_subset_names() -> dict[str, bool]:
+    """The course subset's 393 image names, each with whether its head-box xml is included (296)."""
+    return {**{n: True for n in _expand_names(_PETS_SUBSET_WITH_XML)},
+            **{n: False for n in _expand_names(_PETS_SUBSET_NO_XML)}}
+
+
+def build_pets_subset(tarballs, out_dir) -> dict:
+    """Build the course's Oxford-IIIT Pet subset from the official ``images.tar.gz`` + ``annotations.tar.gz``.
+
+    The same 393 images as ``oxford_pets_subset.zip`` (:func:`pets_subset_names`), byte for byte,
+    in the same layout: ``images/``, ``annotations/trimaps/``, ``annotations/xmls/`` (296), the
+    dataset's ``list.txt``, ``trainval.txt`` and ``test.txt`` restricted to these images (header
+    and order kept) and its ``README``. The tarballs are streamed once each; every member's name
+    is checked as in ``safe_extract``. Everything is written to a staging folder renamed into
+    place at the end: a bad archive (a missing file, a link, a path climbing out) leaves nothing.
+    Returns counts of what was written.
+    """
+    import shutil
+    import tarfile
+    import zlib
+
+    from .download import _check_member_name
+
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        return {"built": False}
+    names = pets_subset_names()
+    want = {f"images/{n}.jpg" for n in names}
+    want |= {f"annotations/trimaps/{n}.png" for n in names}
+    want |= {f"annotations/xmls/{n}.xml" for n, xml in names.items() if xml}
+    lists = {"annotations/list.txt", "annotations/trainval.txt", "annotations/test.txt"}
+    want |= lists | {"annotations/README"}
+    staging = out_dir.with_name(f".{out_dir.name}.build-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    found: set[str] = set()
+    try:
+        for tarball in tarballs:
+            try:
+                with tarfile.open(tarball, "r:*") as tf:
+                    for m in tf:  # streamed: the 790 MB images tarball is read once, never unpacked whole
+                        rel = str(_check_member_name(m.name, tarball)).removeprefix("./")
+                        if rel not in want:
+                            continue
+                        if not m.isfile():
+                            raise DataError(f"{tarball}: refusing link or special file {m.name!r} in the archive; "
+                                            "delete the file and fetch it again")
+                        target = staging / rel
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        with tf.extractfile(m) as src, open(target, "wb") as dst:
+                            shutil.copyfileobj(src, dst)
+                        found.add(rel)
+            except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+                raise DataError(f"{tarball}: unreadable archive ({exc}); delete it and fetch it again") from None
+        missing = sorted(want - found)
+        if missing:
+            raise DataError(f"the Oxford-IIIT Pet tarballs lack {len(missing)} file(s) of the course subset "
+                            f"(first: {missing[0]}); delete them and fetch them again")
+        for rel in lists:  # the dataset's own lists, restricted to the subset (comments and order kept)
+            p = staging / rel
+            lines = p.read_text().splitlines()
+            p.write_text("".join(ln + "\n" for ln in lines if ln.startswith("#") or (ln.split() or [""])[0] in names))
+        os.replace(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {"built": True, "images": len(names), "xmls": sum(names.values())}
+
+
 def oxford_pets(source: str | None = None, verbose: bool = True) -> Path:
     """Oxford-IIIT Pet in its original layout (``images/``, ``annotations/``).
 
-    ``source="official"`` (full profile): the official tarballs. ``source="subset"`` (fast
-    profile): the course mirror's 393-image subset.
+    ``source="official"`` (full profile): the official tarballs, 7,390 images. ``source="subset"``
+    (fast profile): the course's 393-image subset, from the mirror's zip or, without it, built
+    from the official tarballs (:func:`build_pets_subset`; the same files).
     """
     source = source or _profile.pick(fast="subset", full="official")
+    how = source
     if source == "subset":
-        (zpath,) = fetch("oxford_pets_subset")
-        root = safe_extract(zpath, cache_dir() / "extracted" / "oxford_pets_subset") / "oxford_pets_subset"
+        try:
+            (zpath,) = fetch("oxford_pets_subset")
+        except DataError as exc:
+            root = cache_dir() / "extracted" / "oxford_pets_subset_from_official"
+            if not root.is_dir():
+                if offline() and find("oxford_pets") is None:
+                    raise
+                _say(f"course subset unavailable ({str(exc).split(';')[0]}); building the same 393 images "
+                     "from the official Oxford-IIIT Pet tarballs")
+                tarballs = fetch("oxford_pets")
+                from .download import _lock
+
+                with _lock(root, 3600):
+                    build_pets_subset(tarballs, root)
+            how = "course subset, built from the official tarballs"
+        else:
+            root = safe_extract(zpath, cache_dir() / "extracted" / "oxford_pets_subset") / "oxford_pets_subset"
     elif source == "official":
         root = _extract_pets_tarballs(fetch("oxford_pets"), cache_dir() / "extracted" / "oxford_pets")
     else:
         raise ValueError(f"source must be 'subset' or 'official', got {source!r}")
     if verbose:
-        _say(f"Oxford-IIIT Pet ({source}) in {root}")
+        _say(f"Oxford-IIIT Pet ({how}) in {root}")
     return root
 
 
@@ -628,6 +953,7 @@ _BUILDERS = {
     "vgg16": ("VGG16", {}),
     "resnet50": ("ResNet50", {}),
     "mobilenet_0.25": ("MobileNet", {"alpha": 0.25}),
+    "efficientnetv2b0": ("EfficientNetV2B0", {}),
 }
 
 

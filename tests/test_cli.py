@@ -20,7 +20,8 @@ def run(*args, env=None, timeout=120):
 def test_fetch_from_mirror_prints_verified_path(mirror_dir, tmp_path):
     r = run("data", "fetch", "mnist", env={"CVHELPERS_DATA_DIR": str(mirror_dir), "CVHELPERS_CACHE_DIR": str(tmp_path)})
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == f"mnist: {mirror_dir / 'mnist.npz'} (checksum verified)"
+    # data_dir() resolves symbolic links (../shared may be one): compare resolved paths
+    assert r.stdout.strip() == f"mnist: {(mirror_dir / 'mnist.npz').resolve()} (checksum verified)"
 
 
 def test_fetch_with_nothing_and_no_network_fails_fast_with_one_error_line(tmp_path):
@@ -59,7 +60,7 @@ def test_list_verify_and_path(mirror_dir, tmp_path):
     r = run("data", "verify", "mnist", "hoda", env=env)
     assert r.returncode == 0 and r.stdout.count(": ok ") == 2
     r = run("data", "path", "hoda", env=env)
-    assert r.returncode == 0 and r.stdout.strip() == str(mirror_dir / "hoda.npz")
+    assert r.returncode == 0 and r.stdout.strip() == str((mirror_dir / "hoda.npz").resolve())
     r = run("data", "path", "oxford_pets", env=env)
     assert r.returncode == 1 and "cvhelpers data fetch oxford_pets" in r.stderr
 
@@ -76,3 +77,17 @@ def test_doctor_runs_and_says_what_it_found(mirror_dir, tmp_path):
     assert r.returncode == 0, r.stderr
     for word in ("Python", "TensorFlow", "GPU:", "profile:", "datasets here:", "verdict:"):
         assert word in r.stdout
+
+
+def test_fetch_profile_with_everything_in_the_data_dir(mirror_dir, tmp_path):
+    """As a student on a classroom machine would run it: a plan, nothing to download but the optional weights."""
+    r = run("data", "fetch", "--profile", "fast", env={"CVHELPERS_DATA_DIR": str(mirror_dir), "CVHELPERS_OFFLINE": "1",
+                                                      "CVHELPERS_CACHE_DIR": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "fast profile: 8 files (6 here, 2 to download)"
+    assert sum(f"here: {mirror_dir.resolve()}" in ln for ln in lines) == 6
+    assert "already here: 6 files, 183.5 MB" in r.stdout
+    assert lines[-1] == "the fast profile's data is here (2 optional file(s) missing, see warnings)"
+    warnings = r.stderr.strip().splitlines()
+    assert len(warnings) == 2 and all(w.startswith("warning: optional file not fetched") for w in warnings)

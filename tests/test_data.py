@@ -36,7 +36,7 @@ def test_registry_entries_are_complete():
             for art in form:
                 for h in art.hashes:
                     algo, digest = h.split(":")
-                    assert len(digest) == {"sha256": 64, "md5": 32}[algo]
+                    assert len(digest) == {"sha256": 64, "md5": 32, "gitblob": 40}[algo]
 
 
 def test_official_download_into_cache(clean_env, tiny_registry, server):
@@ -102,7 +102,7 @@ def test_unknown_dataset():
 
 def test_mirror_only_file_error_says_where_to_get_it(clean_env):
     with pytest.raises(DataError, match="no official download URL.*course mirror"):
-        D.fetch("hoda")
+        D.fetch("oxford_pets_subset")
 
 
 def test_fashion_official_gz_files_from_a_mirror(clean_env, monkeypatch, server):
@@ -176,7 +176,7 @@ def test_cats_vs_dogs_source_override(clean_env, mirror_dir, monkeypatch):
 
 def test_weights_from_mirror(clean_env, mirror_dir, monkeypatch):
     monkeypatch.setenv("CVHELPERS_DATA_DIR", str(mirror_dir))
-    assert D.weights_path("mobilenet_0.25") == str(mirror_dir / "weights" / "mobilenet_2_5_224_tf_no_top.h5")
+    assert D.weights_path("mobilenet_0.25") == str((mirror_dir / "weights" / "mobilenet_2_5_224_tf_no_top.h5").resolve())
 
 
 def test_weights_offline_missing_is_a_clear_error(clean_env, monkeypatch):
@@ -286,3 +286,104 @@ def test_pets_subset_from_mirror(clean_env, mirror_dir, monkeypatch):
     root = D.oxford_pets(source="subset", verbose=False)
     assert len(list((root / "images").glob("*.jpg"))) == 393
     assert len(list((root / "annotations" / "trimaps").glob("*.png"))) == 393
+
+
+# ----------------------------------------------------------------------------- the pets subset from the official tarballs
+def _official_pets(tmp_path: Path, drop: str = "", extra: dict | None = None) -> tuple[Path, Path, dict]:
+    """Tiny tarballs in the official layout: the subset's 393 names plus others, with the official lists."""
+    names = D.pets_subset_names()
+    others = ["Abyssinian_2", "Bengal_1", "yorkshire_terrier_5", "pug_3"]  # in the release, not in the subset
+    everything = sorted([*names, *others])
+    # head boxes exist for trainval images only (as in the release): the 296 with xml are trainval
+    split = {n: "test" if i % 9 == 0 and not names.get(n) else "trainval" for i, n in enumerate(everything)}
+    images = {f"images/{n}.jpg": f"jpeg {n}".encode() for n in everything}
+    annotations = {f"annotations/trimaps/{n}.png": f"png {n}".encode() for n in everything}
+    annotations.update({f"annotations/trimaps/._{n}.png": b"mac junk" for n in everything[:5]})
+    annotations.update({f"annotations/xmls/{n}.xml": f"<xml {n}>".encode() for n in everything if split[n] == "trainval"})
+    header = "#Image CLASS-ID SPECIES BREED ID\n#ID: 1:37 Class ids\n"
+    line = lambda n: f"{n} 1 {1 if n[0].isupper() else 2} 1\n"  # noqa: E731
+    annotations["annotations/list.txt"] = (header + "".join(line(n) for n in everything)).encode()
+    for s in ("trainval", "test"):
+        annotations[f"annotations/{s}.txt"] = "".join(line(n) for n in everything if split[n] == s).encode()
+    annotations["annotations/README"] = b"the dataset's README"
+    images.pop(drop, None)
+    annotations.pop(drop, None)
+    annotations.update(extra or {})
+    return (_tar_gz(tmp_path / "images.tar.gz", images), _tar_gz(tmp_path / "annotations.tar.gz", annotations),
+            {"split": split, "images": images, "annotations": annotations})
+
+
+def _serve_official_pets(monkeypatch, server, tarballs):
+    arts = []
+    for p in tarballs:
+        blob = p.read_bytes()
+        arts.append(D.Artifact(p.name, (server.add(p.name, blob),), len(blob), (server.url("ok", p.name),)))
+    real = D.REGISTRY["oxford_pets"]
+    monkeypatch.setitem(D.REGISTRY, "oxford_pets", D.Dataset("oxford_pets", real.title, tuple(arts), real.licence,
+                                                              real.citation))
+
+
+def test_fast_profile_without_mirror_builds_pets_subset_from_official_tarballs(clean_env, monkeypatch, server, tmp_path):
+    *tarballs, made = _official_pets(tmp_path)
+    _serve_official_pets(monkeypatch, server, tarballs)
+    monkeypatch.setenv("CVHELPERS_FAST", "1")
+    root = D.oxford_pets(verbose=False)
+    names = D.pets_subset_names()
+    assert sorted(p.stem for p in (root / "images").iterdir()) == sorted(names)
+    assert sorted(p.stem for p in (root / "annotations" / "trimaps").iterdir()) == sorted(names)
+    assert sorted(p.stem for p in (root / "annotations" / "xmls").iterdir()) == sorted(n for n, x in names.items() if x)
+    assert len(names) == 393 and sum(names.values()) == 296  # the course subset's size
+    assert (root / "images" / "Bengal_100.jpg").read_bytes() == made["images"]["images/Bengal_100.jpg"]  # bytes as shipped
+    listed = (root / "annotations" / "list.txt").read_text().splitlines()
+    assert listed[:2] == ["#Image CLASS-ID SPECIES BREED ID", "#ID: 1:37 Class ids"] and len(listed) == 2 + 393
+    from cvhelpers import segmentation as S
+
+    trainval, test = S.pet_split(root, "trainval"), S.pet_split(root, "test")
+    assert sorted(trainval + test) == sorted(names) and all(made["split"][n] == "test" for n in test)
+    assert (root / "annotations" / "README").read_bytes() == b"the dataset's README"
+    hits = dict(server.hits)
+    assert D.oxford_pets(verbose=False) == root and server.hits == hits  # second call: built once
+    assert [p.name for p in root.parent.iterdir() if not p.name.endswith(".lock")] == [root.name]
+
+
+@pytest.mark.parametrize("fault", ["missing image", "link", "climbs out", "not a tarball"])
+def test_bad_official_pets_archive_leaves_nothing(clean_env, monkeypatch, server, tmp_path, fault):
+    import tarfile
+
+    if fault == "missing image":
+        *tarballs, _ = _official_pets(tmp_path, drop="images/Sphynx_93.jpg")
+        expected = "lack 1 file\\(s\\) of the course subset \\(first: images/Sphynx_93.jpg\\)"
+    elif fault == "climbs out":
+        *tarballs, _ = _official_pets(tmp_path, extra={"../../escape.txt": b"x"})
+        expected = "climbs out with '..'"
+    elif fault == "link":
+        *tarballs, _ = _official_pets(tmp_path, drop="annotations/trimaps/Bengal_100.png")
+        with tarfile.open(tarballs[1], "r:gz") as tf:
+            members = [(m, tf.extractfile(m).read()) for m in tf.getmembers()]
+        with tarfile.open(tarballs[1], "w:gz") as tf:
+            for m, blob in members:
+                tf.addfile(m, io.BytesIO(blob))
+            link = tarfile.TarInfo("annotations/trimaps/Bengal_100.png")
+            link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+            tf.addfile(link)
+        expected = "refusing link or special file 'annotations/trimaps/Bengal_100.png'"
+    else:
+        *tarballs, _ = _official_pets(tmp_path)
+        tarballs[0].write_bytes(tarballs[0].read_bytes()[: 2000])  # cut short: gzip/tar stream ends early
+        expected = "images.tar.gz: unreadable archive"
+    _serve_official_pets(monkeypatch, server, tarballs)
+    with pytest.raises(DataError, match=expected) as err:
+        D.oxford_pets(source="subset", verbose=False)
+    assert "\n" not in str(err.value)
+    assert not [p for p in (clean_env / "extracted").iterdir() if not p.name.endswith(".lock")]
+    assert not (clean_env.parent / "escape.txt").exists()
+
+
+def test_pets_subset_names_match_the_course_zip(mirror_dir):
+    """The subset built from the official tarballs selects exactly the images of the course's zip."""
+    with zipfile.ZipFile(mirror_dir / "oxford_pets_subset.zip") as zf:
+        files = zf.namelist()
+    images = {Path(f).stem for f in files if f.startswith("oxford_pets_subset/images/") and f.endswith(".jpg")}
+    xmls = {Path(f).stem for f in files if f.startswith("oxford_pets_subset/annotations/xmls/") and f.endswith(".xml")}
+    names = D.pets_subset_names()
+    assert set(names) == images and {n for n, x in names.items() if x} == xmls
