@@ -110,7 +110,7 @@ def load_hoda_mnist_format(box: int = 20, center: str = "mass", upscale: bool = 
 
     if center not in ("mass", "box"):
         raise ValueError(f"center must be 'mass' or 'box', got {center!r}")
-    (path,) = _data.fetch("hoda")
+    path = _data.hoda_npz()  # the course file, or decoded once from the official .cdb files
     stamp = f"{path.stat().st_size}-{int(path.stat().st_mtime)}"
     out = _data.cache_dir() / "derived" / f"hoda_28x28_box{box}_{center}_up{int(upscale)}_{stamp}.npz"
     keys = ("x_train", "y_train", "x_test", "y_test")
