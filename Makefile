@@ -43,6 +43,7 @@ lab: install
 
 # The README's test command. Fast profile: offline mirror data, subsets, few epochs.
 test: install
+	$(BIN)/cvhelpers data fetch --profile fast   # says what it downloads first; once, then cached
 	CVHELPERS_FAST=1 $(BIN)/python -m pytest --nbval-lax --durations=15 $(XDIST) $(PYTEST_ARGS)
 
 unit: install
