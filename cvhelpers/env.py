@@ -15,7 +15,7 @@ import sys
 
 from . import profile as _profile
 
-__all__ = ["in_colab", "seed_everything", "gpus", "setup", "strategy", "fixes"]
+__all__ = ["in_colab", "seed_everything", "gpus", "setup", "split_cpu", "strategy", "fixes"]
 
 COLAB_GPU_FIX = "In Colab: Runtime > Change runtime type > Hardware accelerator: GPU, then run this cell again."
 LOCAL_GPU_FIX = ("No GPU visible to TensorFlow. On Linux with an NVIDIA card install the CUDA build: "
@@ -150,12 +150,45 @@ def report(info: dict) -> str:
     return "\n".join(lines)
 
 
+def split_cpu(n: int = 2) -> list[str]:
+    """Split the CPU into ``n`` logical devices, to try ``MirroredStrategy`` without several GPUs.
+
+    Each logical device runs its own copy of the model (its own replica), so :func:`strategy`
+    then returns a ``MirroredStrategy`` with ``n`` replicas on a machine without GPUs: the same
+    code path as on a multi-GPU server, only not faster. TensorFlow fixes its devices when it
+    initialises (at the first tensor or model), so call this before building anything; calling it
+    again with the same ``n`` is harmless. Returns the logical CPU device names.
+
+    >>> split_cpu(2)                 # doctest: +SKIP
+    ['/device:CPU:0', '/device:CPU:1']
+    """
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    configured = tf.config.get_logical_device_configuration(cpu) or [None]
+    if len(configured) != n:
+        try:
+            tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * n)
+        except RuntimeError:
+            raise RuntimeError(f"TensorFlow has already set up its devices ({len(configured)} logical CPU(s)): "
+                               f"restart the kernel and call split_cpu({n}) before building any model or "
+                               "tensor") from None
+    return [d.name for d in tf.config.list_logical_devices("CPU")]
+
+
 def strategy(verbose: bool = True):
     """Return the ``tf.distribute`` strategy for this machine.
 
-    TPU (Colab's TPU runtime) -> ``TPUStrategy``; several GPUs -> ``MirroredStrategy``;
-    otherwise the default strategy (one GPU or the CPU). Build and compile models inside
+    TPU (Colab's TPU runtime) -> ``TPUStrategy``; several GPUs -> ``MirroredStrategy`` over them;
+    no GPU but a CPU split into several logical devices (:func:`split_cpu`) -> ``MirroredStrategy``
+    over those; otherwise the default strategy (one GPU or the CPU). Build and compile models inside
     ``with strategy().scope():``.
+
+    >>> strategy().num_replicas_in_sync     # doctest: +SKIP
+    strategy: default (one device), 1 replica(s)
+    1
     """
     import tensorflow as tf
 
@@ -167,8 +200,12 @@ def strategy(verbose: bool = True):
         strat, kind = tf.distribute.TPUStrategy(resolver), "TPUStrategy"
     except (ValueError, RuntimeError, tf.errors.NotFoundError):
         gpu_devices = tf.config.list_logical_devices("GPU")
+        cpu_devices = tf.config.list_logical_devices("CPU")
         if len(gpu_devices) > 1:
-            strat, kind = tf.distribute.MirroredStrategy(), "MirroredStrategy"
+            strat, kind = tf.distribute.MirroredStrategy(), "MirroredStrategy (GPUs)"
+        elif not gpu_devices and len(cpu_devices) > 1:
+            strat = tf.distribute.MirroredStrategy([d.name for d in cpu_devices])
+            kind = "MirroredStrategy (logical CPU devices)"
         else:
             strat = tf.distribute.get_strategy()
     if verbose:

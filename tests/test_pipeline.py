@@ -30,3 +30,20 @@ def test_bad_input():
         from_arrays(np.zeros((3, 1)), np.zeros(2))
     with pytest.raises(ValueError, match="batch_size"):
         from_arrays(np.zeros((3, 1)), batch_size=0)
+
+
+def test_tune_keeps_autotuning_on_gpus_only(monkeypatch):
+    import tensorflow as tf
+
+    from cvhelpers.pipeline import tune
+
+    ds = tf.data.Dataset.range(4)
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
+    assert tune(ds).options().autotune.enabled is False                       # CPU only: off
+    assert from_arrays(np.zeros((4, 1)), batch_size=2).options().autotune.enabled is False
+    gpu = tf.config.PhysicalDevice(name="/physical_device:GPU:0", device_type="GPU")
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [gpu] if kind == "GPU" else [])
+    assert tune(ds).options().autotune.enabled is True                        # a GPU: on
+    assert tune(ds, autotune=False).options().autotune.enabled is False       # forced
+    with pytest.raises(ValueError, match="autotune must be"):
+        tune(ds, autotune="yes")

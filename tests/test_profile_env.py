@@ -73,3 +73,59 @@ def test_strategy_on_this_machine():
 
     s = strategy(verbose=False)
     assert s.num_replicas_in_sync >= 1
+
+
+_TWO_REPLICAS = r"""
+import numpy as np
+from cvhelpers.env import split_cpu, strategy
+assert split_cpu(2) == ["/device:CPU:0", "/device:CPU:1"]
+assert split_cpu(2) == ["/device:CPU:0", "/device:CPU:1"]       # again: harmless
+import keras, tensorflow as tf
+s = strategy(verbose=False)
+assert type(s).__name__ == "MirroredStrategy" and s.num_replicas_in_sync == 2, s
+keras.utils.set_random_seed(0)
+x = np.random.default_rng(0).normal(size=(64, 5)).astype("float32")
+y = (x.sum(1) > 0).astype("int32")
+
+def build():
+    m = keras.Sequential([keras.Input((5,)), keras.layers.Dense(2, activation="softmax")])
+    m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    return m
+
+one = build()
+with s.scope():
+    two = build()
+two.set_weights(one.get_weights())
+for m in (one, two):   # same batches in the same order: only the number of replicas differs
+    m.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(16), epochs=2, verbose=0)
+diff = max(float(np.abs(a - b).max()) for a, b in zip(one.get_weights(), two.get_weights()))
+moved = max(float(np.abs(a - b).max()) for a, b in zip(one.get_weights(), build().get_weights()))
+assert diff < 1e-5 < moved, (diff, moved)
+try:
+    split_cpu(3)
+except RuntimeError as e:
+    assert "restart the kernel" in str(e)
+else:
+    raise AssertionError("split_cpu after initialisation must fail")
+print("ok")
+"""
+
+
+@pytest.mark.slow
+def test_strategy_mirrors_over_two_logical_cpus():
+    """strategy() with two replicas: logical devices must be set before TensorFlow starts, so a fresh process."""
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _TWO_REPLICAS], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]
+
+
+def test_split_cpu_rejects_bad_counts():
+    from cvhelpers.env import split_cpu
+
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="positive int"):
+            split_cpu(bad)
