@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -153,7 +154,10 @@ def test_kernel_explorer_live_in_jupyterlab(jupyterlab):
 
     base, token, env, _log = jupyterlab
     ARTIFACTS.mkdir(exist_ok=True)
-    browser_env = {k: env[k] for k in ("TMPDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "PATH", "HOME") if k in env}
+    browser_env = {k: env[k] for k in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "PATH", "HOME") if k in env}
+    # Chromium puts a Unix socket in TMPDIR and aborts when its path is over ~107 characters, which
+    # pytest's tmp_path (deeper still under pytest-xdist workers) can exceed: give it a short one.
+    browser_env["TMPDIR"] = tempfile.mkdtemp(prefix="cvh-chromium-")
     with sync_playwright() as pw:
         console: list[str] = []
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS,
