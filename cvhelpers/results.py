@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import profile as _profile
 
-__all__ = ["results_dir", "machine", "record", "load", "table"]
+__all__ = ["results_dir", "machine", "record", "load", "committed", "table"]
 
 
 def results_dir(profile: str | None = None) -> Path:
@@ -109,6 +109,19 @@ def load(name: str, profile: str | None = None) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"no results record {path}: run the notebook that trains {name!r} first")
     return json.loads(path.read_text())
+
+
+def committed(name: str, profile: str = "full") -> dict | None:
+    """The record ``name`` committed in the repository's ``results/<profile>/`` folder, or None.
+
+    Unlike :func:`load` this ignores ``CVHELPERS_RESULTS_DIR``: it reads the figures shipped with the
+    course (e.g. the full profile's, for a table that labels them as such). None when the file is
+    absent, e.g. in a ``pip install`` without the repository's ``results/`` folder.
+    """
+    if not name or any(c in name for c in "/\\") or not profile or any(c in profile for c in "/\\"):
+        raise ValueError(f"record and profile names must be plain file names, got {name!r}, {profile!r}")
+    path = Path(__file__).resolve().parent.parent / "results" / profile / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def table(names, metric: str = "accuracy", profile: str | None = None):

@@ -112,3 +112,60 @@ def test_offline_download_only_backbone_fails_clearly(monkeypatch):
     monkeypatch.setenv("CVHELPERS_OFFLINE", "1")
     with pytest.raises(DataError, match="CVHELPERS_OFFLINE"):
         transfer.build_base("efficientnetv2b0")
+
+
+def _jpeg_tree(root, sizes_per_class):
+    """A split/class/*.jpg tree of small JPEGs (smooth random colours) for image_arrays."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(1)
+    for cls, sizes in sizes_per_class.items():
+        folder = root / "train" / cls
+        folder.mkdir(parents=True)
+        for i, (h, w) in enumerate(sizes):
+            img = (rng.uniform(0, 255, (h // 4 + 1, w // 4 + 1, 3)).repeat(4, 0).repeat(4, 1)[:h, :w]).astype("uint8")
+            (folder / f"{cls}.{i}.jpg").write_bytes(tf.io.encode_jpeg(img).numpy())
+    return root
+
+
+def test_image_arrays_match_image_dataset_from_directory_and_cache(tmp_path, monkeypatch):
+    import keras
+
+    monkeypatch.setenv("CVHELPERS_CACHE_DIR", str(tmp_path / "cache"))
+    root = _jpeg_tree(tmp_path / "cvd", {"dog": [(40, 60), (33, 21)], "cat": [(50, 50), (64, 30), (20, 90)]})
+    x, y, names = transfer.image_arrays(root, "train", 24, verbose=False)
+    assert names == ["cat", "dog"] and x.shape == (5, 24, 24, 3) and x.dtype == np.uint8
+    np.testing.assert_array_equal(y, [0, 0, 0, 1, 1])
+    ref = keras.utils.image_dataset_from_directory(root / "train", image_size=(24, 24), batch_size=8,
+                                                   shuffle=False, verbose=False)
+    ref_x, ref_y = next(iter(ref))
+    assert np.abs(ref_x.numpy() - x).max() <= 0.5 + 1e-3  # the same pixels, rounded to whole numbers
+    np.testing.assert_array_equal(ref_y.numpy(), y)
+    cache = tmp_path / "cache" / "arrays" / "cvd_train_24px.npz"
+    assert cache.is_file()
+    # a second call reads the cache: poison it and the result shows it
+    np.savez(cache, images=np.zeros_like(x), labels=y, class_names=np.array(names))
+    assert transfer.image_arrays(root, "train", 24, verbose=False)[0].max() == 0
+    # ...unless the folder changed: one more photo -> decoded again
+    (root / "train" / "dog" / "dog.9.jpg").write_bytes((root / "train" / "dog" / "dog.0.jpg").read_bytes())
+    x2, y2, _ = transfer.image_arrays(root, "train", 24, verbose=False)
+    assert x2.shape[0] == 6 and x2.max() > 0 and y2.tolist() == [0, 0, 0, 1, 1, 1]
+
+
+def test_image_arrays_rejects_bad_input(tmp_path):
+    with pytest.raises(ValueError, match="image_size"):
+        transfer.image_arrays(tmp_path, "train", 0)
+    with pytest.raises(ValueError, match="image_size"):
+        transfer.image_arrays(tmp_path, "train", 96.0)
+    with pytest.raises(FileNotFoundError, match="no JPEGs"):
+        transfer.image_arrays(tmp_path, "train", 32)
+
+
+def test_committed_results_read_the_repository_records():
+    from cvhelpers import results
+
+    rec = results.committed("05_from_scratch", "full")
+    assert rec["profile"] == "full" and 0.5 < rec["test"]["accuracy"] <= 1.0
+    assert results.committed("no_such_record", "full") is None
+    with pytest.raises(ValueError, match="plain file names"):
+        results.committed("../full/05_from_scratch")
