@@ -54,8 +54,8 @@ BACKBONES: dict[str, Backbone] = {b.name: b for b in [
              "MobileNet v1 width 0.25: 0.22 M parameters, ~150 images/s forward on a 2-core CPU"),
     Backbone("efficientnetv2b0", "EfficientNetV2B0", (), 224,
              "keras.applications.efficientnet_v2.preprocess_input",
-             ("block6h_", "top_"), False,
-             "a 2021 backbone (5.9 M parameters); its weights come from Keras' own download"),
+             ("block6h_", "top_"), True,
+             "a 2021 backbone (5.9 M parameters); its weights are in the course registry (official Keras URL)"),
 ]}
 
 # The facts of the book's VGG16 conv base (include_top=False, 180×180×3), checked in notebook 07

@@ -106,7 +106,7 @@ def test_mobilenet_real_weights_from_the_mirror():
     assert np.abs(mean).max() > 0.01 and not np.allclose(var, 1.0)
 
 
-def test_offline_download_only_backbone_fails_clearly(monkeypatch):
+def test_offline_backbone_without_its_weights_fails_clearly(monkeypatch):
     from cvhelpers.data import DataError
 
     monkeypatch.setenv("CVHELPERS_OFFLINE", "1")
