@@ -116,8 +116,8 @@ def write_page(dest: Path, *, profile: str, run_dir: Path, notebooks: list[str],
         f"(**{profile} profile**, {machine}), next to the figures the books report and the full-profile "
         "records committed in the repository (`results/full/`).",
         "" if profile == "full" else
-        "The fast profile trains on subsets of the data for a few epochs: its figures show that the code "
-        "runs, not what the models can reach.", "",
+        "The fast profile trains on subsets of the data for a few epochs: its figures show each lesson at a small budget, "
+        "not what the models reach with full training.", "",
         "## Notebook runs", "",
         "| chapter | executed | time |", "|---|---|---|",
     ]

@@ -22,7 +22,28 @@ from pathlib import Path
 
 from . import profile as _profile
 
-__all__ = ["results_dir", "machine", "record", "load", "committed", "table"]
+__all__ = ["results_dir", "machine", "record", "load", "committed", "table", "chance_margin"]
+
+
+def chance_margin(acc_a: float, n_a: int, acc_b: float, n_b: int, z: float = 2.0) -> float:
+    """How far apart two test accuracies can fall through the test sets' sampling alone.
+
+    ``z`` standard errors of the difference of two binomial proportions measured on ``n_a`` and
+    ``n_b`` test images (independent draws). Training randomness (seeds) comes on top, so a
+    difference smaller than this margin shows neither model to be better.
+
+    >>> round(chance_margin(0.72, 2000, 0.72, 2000), 4)
+    0.0284
+    >>> round(chance_margin(0.9844, 20000, 0.9857, 10000), 4)
+    0.003
+    """
+    for acc in (acc_a, acc_b):
+        if not 0.0 <= acc <= 1.0:
+            raise ValueError(f"an accuracy must be between 0 and 1, got {acc!r}")
+    for n in (n_a, n_b):
+        if int(n) < 1:
+            raise ValueError(f"a test set needs at least one image, got {n!r}")
+    return float(z * ((acc_a * (1 - acc_a) / n_a + acc_b * (1 - acc_b) / n_b) ** 0.5))
 
 
 def results_dir(profile: str | None = None) -> Path:

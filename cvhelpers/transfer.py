@@ -47,11 +47,11 @@ class Backbone:
 BACKBONES: dict[str, Backbone] = {b.name: b for b in [
     Backbone("vgg16", "VGG16", (), 180, "keras.applications.vgg16.preprocess_input",
              ("block5_",), True,
-             "the book's conv base: 14.7 M parameters, ~11 images/s forward on a 2-core CPU"),
+             "the book's conv base: 14.7 M parameters"),
     Backbone("mobilenet_0.25", "MobileNet", (("alpha", 0.25),), 224,
              "keras.applications.mobilenet.preprocess_input",
              ("conv_dw_13", "conv_pw_13"), True,
-             "MobileNet v1 width 0.25: 0.22 M parameters, ~150 images/s forward on a 2-core CPU"),
+             "MobileNet v1 width 0.25: 0.22 M parameters"),
     Backbone("efficientnetv2b0", "EfficientNetV2B0", (), 224,
              "keras.applications.efficientnet_v2.preprocess_input",
              ("block6h_", "top_"), True,

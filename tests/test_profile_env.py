@@ -129,3 +129,16 @@ def test_split_cpu_rejects_bad_counts():
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="positive int"):
             split_cpu(bad)
+
+
+def test_chance_margin_is_two_standard_errors_of_a_difference():
+    import math
+    import pytest
+    m = results.chance_margin(0.75, 1000, 0.70, 500)
+    assert math.isclose(m, 2 * math.sqrt(0.75 * 0.25 / 1000 + 0.70 * 0.30 / 500))
+    assert results.chance_margin(0.75, 4000, 0.75, 4000) < results.chance_margin(0.75, 1000, 0.75, 1000)
+    assert results.chance_margin(1.0, 100, 1.0, 100) == 0.0
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        results.chance_margin(75, 1000, 0.7, 1000)
+    with pytest.raises(ValueError, match="at least one image"):
+        results.chance_margin(0.75, 0, 0.7, 1000)
