@@ -185,7 +185,7 @@ def extract_features(base, dataset, name: str, verbose: bool = True):
         from tqdm.auto import tqdm
 
         n = getattr(dataset, "cardinality", lambda: -1)()
-        batches = tqdm(dataset, total=int(n) if int(n) > 0 else None, desc=f"{name} features", leave=False)
+        batches = tqdm(dataset, total=int(n) if int(n) > 0 else None, desc=f"{name} features")
     for images, y in batches:
         feats.append(np.asarray(run(tf.cast(images, "float32"))))
         labels.append(np.asarray(y))
@@ -242,7 +242,7 @@ def image_arrays(root, split: str, image_size: int, verbose: bool = True):
     if verbose:
         from tqdm.auto import tqdm
 
-        batches = tqdm(batches, total=-(-len(files) // 256), desc=f"decoding {split} at {image_size}px", leave=False)
+        batches = tqdm(batches, total=-(-len(files) // 256), desc=f"decoding {split} at {image_size}px")
     images = np.concatenate([b.numpy() for b in batches])
     labels = np.array([k for _, k in files], dtype="int32")
     cache.parent.mkdir(parents=True, exist_ok=True)
