@@ -251,7 +251,7 @@ def _note_skipped(errors) -> None:
 
 def offline() -> bool:
     """True when ``CVHELPERS_OFFLINE=1``: never touch the network."""
-    return _profile._flag("CVHELPERS_OFFLINE")
+    return _profile.flag("CVHELPERS_OFFLINE")
 
 
 def _dataset(name: str) -> Dataset:

@@ -15,7 +15,10 @@ import sys
 
 from . import profile as _profile
 
-__all__ = ["in_colab", "seed_everything", "gpus", "setup", "split_cpu", "strategy", "fixes"]
+__all__ = ["in_colab", "seed_everything", "course_seed", "current_seed", "gpus", "setup", "split_cpu", "strategy", "fixes"]
+
+DEFAULT_SEED = 42
+_seeded: list[int] = []  # the last seed seed_everything() set in this process
 
 COLAB_GPU_FIX = "In Colab: Runtime > Change runtime type > Hardware accelerator: GPU, then run this cell again."
 LOCAL_GPU_FIX = ("No GPU visible to TensorFlow. On Linux with an NVIDIA card install the CUDA build: "
@@ -28,15 +31,47 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
 
 
-def seed_everything(seed: int = 42) -> None:
-    """Seed Python, NumPy and TensorFlow/Keras so that a rerun gives the same numbers.
+def course_seed() -> int:
+    """The run's seed: ``CVHELPERS_SEED`` if set (a non-negative integer), else 42.
 
-    (GPU kernels can still be non-deterministic; ``tf.config.experimental.enable_op_determinism()``
-    trades speed for exact repeats.)
+    Change it to see how much a result owes to chance, without editing a notebook
+    (``CVHELPERS_SEED=3 make lab``); ``benchmarks/spread.py`` runs notebooks under several seeds.
+
+    >>> import os; os.environ.pop("CVHELPERS_SEED", None) and None; course_seed()
+    42
     """
-    if not isinstance(seed, int) or seed < 0:
+    raw = os.environ.get("CVHELPERS_SEED", "").strip()
+    if not raw:
+        return DEFAULT_SEED
+    if not raw.isdigit():
+        raise ValueError(f"CVHELPERS_SEED={raw!r} is not a non-negative integer: set it to e.g. 42, or unset it")
+    return int(raw)
+
+
+def current_seed() -> int:
+    """The seed :func:`seed_everything` last set in this process (else :func:`course_seed`)."""
+    return _seeded[-1] if _seeded else course_seed()
+
+
+def _threads() -> int | None:
+    raw = os.environ.get("CVHELPERS_THREADS", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"CVHELPERS_THREADS={raw!r} is not a positive integer: set it to e.g. 1 or 2, or unset it")
+    return int(raw)
+
+
+def seed_everything(seed: int = DEFAULT_SEED) -> None:
+    """Seed Python, NumPy and TensorFlow/Keras so that a rerun on this machine gives the same numbers.
+
+    The same seed on another CPU (other kernels, thread scheduling) or a GPU can give other numbers:
+    only ``tf.config.experimental.enable_op_determinism()`` (``CVHELPERS_DETERMINISTIC=1`` in
+    :func:`setup`) makes repeats exact, and only on the same machine.
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    os.environ["PYTHONHASHSEED"] = str(seed)
+    _seeded[:] = [seed]
     random.seed(seed)
     import numpy as np
 
@@ -87,12 +122,16 @@ def fixes(info: dict) -> list[str]:
     return out
 
 
-def setup(seed: int = 42, *, quiet: bool = False) -> dict:
+def setup(seed: int | None = None, *, quiet: bool = False) -> dict:
     """Check the environment, seed everything and print a short report.
 
     Prints Python/TensorFlow/Keras versions, the GPUs (memory growth on), whether mixed precision
-    is worth it, the active profile (fast/full), where data is read from and cached, and a fix for
-    anything missing. Returns the same facts as a dict.
+    is worth it, the active profile (fast/full), where data is read from and cached, the seed, and a
+    fix for anything missing. Returns the same facts as a dict.
+
+    ``seed`` defaults to :func:`course_seed` (``CVHELPERS_SEED``, else 42). ``CVHELPERS_THREADS=N``
+    fixes TensorFlow's thread pools to N threads; ``CVHELPERS_DETERMINISTIC=1`` turns on
+    TensorFlow's deterministic ops (exact repeats on the same machine, at some cost in speed).
     """
     from . import data as _data
 
@@ -105,7 +144,18 @@ def setup(seed: int = 42, *, quiet: bool = False) -> dict:
     import keras
     import tensorflow as tf
 
+    threads = _threads()
+    if threads:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        except RuntimeError:  # TensorFlow already started: its pools are fixed for this kernel
+            pass
+    deterministic = _profile.flag("CVHELPERS_DETERMINISTIC")
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
     gpu_list = gpus()
+    seed = course_seed() if seed is None else seed
     seed_everything(seed)
     data_dir = _data.data_dir()
     info = {
@@ -122,6 +172,8 @@ def setup(seed: int = 42, *, quiet: bool = False) -> dict:
         "offline": _data.offline(),
         "mirrors": _data.mirrors(),
         "seed": seed,
+        "threads": threads,
+        "deterministic": deterministic,
     }
     info["fixes"] = fixes(info)
     if not quiet:
@@ -144,7 +196,9 @@ def report(info: dict) -> str:
         f"data read from:  {info['data_dir'] or '(CVHELPERS_DATA_DIR not set)'} then {info['cache_dir']}",
         f"network:         {'off (CVHELPERS_OFFLINE=1)' if info['offline'] else 'allowed'}"
         + (f"; mirrors first: {', '.join(info['mirrors'])}" if info["mirrors"] else ""),
-        f"seed:            {info['seed']} (Python, NumPy, TensorFlow)",
+        f"seed:            {info['seed']} (Python, NumPy, TensorFlow; change it with CVHELPERS_SEED)"
+        + (f" | threads: {info['threads']}" if info.get("threads") else "")
+        + (" | deterministic ops" if info.get("deterministic") else ""),
     ]
     lines += [f"fix: {f}" for f in info["fixes"]]
     return "\n".join(lines)

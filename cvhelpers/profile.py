@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["is_fast", "name", "pick", "Profile", "profile"]
+__all__ = ["flag", "is_fast", "name", "pick", "Profile", "profile"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
 
-def _flag(var: str) -> bool:
-    """Read a boolean environment variable; raise a clear error on anything else."""
+def flag(var: str) -> bool:
+    """Read a boolean environment variable (1/0, true/false, yes/no, on/off; unset is off).
+
+    Anything else raises a one-line error that says what to set.
+    """
     raw = os.environ.get(var, "").strip().lower()
     if raw in _TRUE:
         return True
@@ -31,7 +34,7 @@ def _flag(var: str) -> bool:
 
 def is_fast() -> bool:
     """True when the fast profile is active (``CVHELPERS_FAST=1``)."""
-    return _flag("CVHELPERS_FAST")
+    return flag("CVHELPERS_FAST")
 
 
 def name() -> str:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from . import profile as _profile
 
-__all__ = ["results_dir", "machine", "record", "load", "committed", "table", "chance_margin"]
+__all__ = ["results_dir", "machine", "record", "load", "committed", "table", "chance_margin", "paired",
+           "check", "CheckFailed"]
 
 
 def chance_margin(acc_a: float, n_a: int, acc_b: float, n_b: int, z: float = 2.0) -> float:
@@ -44,6 +45,79 @@ def chance_margin(acc_a: float, n_a: int, acc_b: float, n_b: int, z: float = 2.0
         if int(n) < 1:
             raise ValueError(f"a test set needs at least one image, got {n!r}")
     return float(z * ((acc_a * (1 - acc_a) / n_a + acc_b * (1 - acc_b) / n_b) ** 0.5))
+
+
+def paired(y_true, pred_a, pred_b) -> dict:
+    """Compare two classifiers scored on the **same** test images (McNemar's exact test).
+
+    Only the images that one model gets right and the other wrong (the discordant pairs) carry
+    information about which model is better; under "no difference" each of them is a fair coin.
+    Returns the accuracies, their difference, the counts ``a_only`` (A right, B wrong) and ``b_only``,
+    the two-sided ``p_value`` of McNemar's exact (binomial) test, and ``margin``: the difference
+    that would just reach p = 0.05 with this many discordant pairs (about 2 standard errors). A small
+    p-value says the test set separates the two *trained models*; whether the *recipes* differ also
+    depends on training randomness, which only reruns with other seeds measure
+    (``benchmarks/spread.py``).
+
+    >>> r = paired([0, 1, 1, 0, 1, 1], [0, 1, 1, 0, 1, 0], [0, 1, 0, 1, 1, 1])
+    >>> r["acc_a"], r["acc_b"], r["a_only"], r["b_only"]
+    (0.8333333333333334, 0.6666666666666666, 2, 1)
+    >>> r["p_value"]
+    1.0
+    """
+    import numpy as np
+
+    y, a, b = (np.asarray(v).ravel() for v in (y_true, pred_a, pred_b))
+    if not (len(y) == len(a) == len(b)) or len(y) == 0:
+        raise ValueError(f"y_true, pred_a and pred_b must be equally long and non-empty, got {len(y)}, {len(a)}, {len(b)}")
+    right_a, right_b = a == y, b == y
+    a_only, b_only = int(np.sum(right_a & ~right_b)), int(np.sum(right_b & ~right_a))
+    n, k = a_only + b_only, min(a_only, b_only)
+    if n == 0:
+        p = 1.0
+    else:
+        from scipy.stats import binomtest
+
+        p = float(binomtest(k, n, 0.5).pvalue)
+    return {"n": int(len(y)), "acc_a": float(right_a.mean()), "acc_b": float(right_b.mean()),
+            "diff": float(right_a.mean() - right_b.mean()), "a_only": a_only, "b_only": b_only,
+            "p_value": min(p, 1.0), "margin": float(2.0 * max(n, 1) ** 0.5 / len(y))}
+
+
+class CheckFailed(AssertionError):
+    """A lesson's check did not hold (see :func:`check`)."""
+
+
+_OPS = {">=": lambda v, t: v >= t, ">": lambda v, t: v > t, "<=": lambda v, t: v <= t, "<": lambda v, t: v < t}
+
+
+def check(name: str, value, op: str, threshold, *, source: str = "") -> bool:
+    """Assert ``value op threshold`` in a lesson, saying where the threshold comes from.
+
+    Used for every assert whose value depends on training (seeds, machine): ``source`` says how the
+    threshold was set (normally from the spread of that value over seeds measured by
+    ``benchmarks/spread.py``, kept in ``results/spread/``). Raises :class:`CheckFailed` with a
+    one-line explanation when the check does not hold.
+
+    ``benchmarks/spread.py`` sets ``CVHELPERS_CHECKS_LOG`` (a JSON-lines file each check is appended
+    to) and ``CVHELPERS_CHECKS_RAISE=0`` (measure every check instead of stopping at the first).
+
+    >>> check("demo accuracy", 0.93, ">=", 0.5, source="chance is 0.5")
+    True
+    """
+    if op not in _OPS:
+        raise ValueError(f"op must be one of {', '.join(_OPS)}, got {op!r}")
+    value, threshold = float(value), float(threshold)
+    ok = bool(_OPS[op](value, threshold))
+    log = os.environ.get("CVHELPERS_CHECKS_LOG", "").strip()
+    if log:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"name": name, "value": value, "op": op, "threshold": threshold, "ok": ok,
+                                 "source": source}) + "\n")
+    if not ok and os.environ.get("CVHELPERS_CHECKS_RAISE", "1").strip() != "0":
+        raise CheckFailed(f"{name}: {value:.4f} is not {op} {threshold:.4f} (threshold: {source or 'see the notebook'}). "
+                          "If nothing was changed, please report it with this run's setup report (seed, machine).")
+    return ok
 
 
 def results_dir(profile: str | None = None) -> Path:
@@ -80,6 +154,13 @@ def machine() -> dict:
     return info
 
 
+def _seed():
+    """The seed this run set (CVHELPERS_SEED, else the course's default 42)."""
+    from .env import current_seed
+
+    return current_seed()
+
+
 def _plain(obj):
     """Make NumPy scalars/arrays JSON-friendly."""
     if isinstance(obj, dict):
@@ -108,6 +189,7 @@ def record(name: str, *, history=None, test: dict | None = None, wall_time_s: fl
         "profile": _profile.name(),
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(),
+        "seed": _seed(),
         "data": data,
         "history": _plain(hist),
         "epochs": len(next(iter(hist.values()))) if hist else 0,

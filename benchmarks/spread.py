@@ -1,0 +1,225 @@
+"""How much of a notebook's result is chance: run it under several seeds and thread settings.
+
+Executes notebooks (fast profile unless ``--profile full``) once per (seed, threads) pair, each pair
+with its own results folder, and collects
+
+- every **check** the notebook makes (``cvhelpers.results.check``: the lesson's asserts that depend
+  on training), with its threshold: the checks only measure here (``CVHELPERS_CHECKS_RAISE=0``), so
+  one failing check does not hide the others;
+- every number of every **record** the notebook writes (``results.record``: test metrics, best
+  epoch, ...).
+
+For each it writes min / mean / max / standard deviation to ``results/spread/NN.json`` (committed:
+the thresholds in the notebooks cite these files) and prints a table. Runs are merged into an
+existing file (a rerun of the same seed and thread count replaces its old run), so seeds can be
+added later. A notebook passes a run when it executes without error and every check holds.
+
+    python benchmarks/spread.py 03 05 06                  # seeds 1-5, 1 and 2 threads
+    python benchmarks/spread.py 03 --seeds 1,2 --threads 2 --jobs 1
+    python benchmarks/spread.py --table 03                # print the table of results/spread/03.json
+
+Notebooks run in the order given, so a notebook that reads an earlier one's record (06 reads 05's)
+finds the record of the same seed and thread count when both are listed. ``--jobs`` pairs run at once
+(default 2: with one thread each they share a 2-CPU machine without slowing each other much).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import datetime as dt
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+OUT = ROOT / "results" / "spread"
+WORK = ROOT / "build" / "spread"
+# Record fields that are descriptions, not results.
+SKIP = {"history", "machine", "book", "date", "name", "profile", "data", "notes", "recipe", "seed", "epochs"}
+
+
+def notebook(prefix: str) -> Path:
+    found = sorted(NOTEBOOKS.glob(f"{prefix}_*.ipynb"))
+    if len(prefix) != 2 or not prefix.isdigit() or len(found) != 1:
+        raise SystemExit(f"spread: no single notebook notebooks/{prefix}_*.ipynb: give two-digit numbers such as 03")
+    return found[0]
+
+
+def numbers(rec: dict, prefix: str = "") -> dict:
+    """The numeric leaves of a record (nested dicts flattened with '.'), minus descriptive fields."""
+    out = {}
+    for key, value in rec.items():
+        if not prefix and key in SKIP:
+            continue
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(numbers(value, name + "."))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            out[name] = float(value)
+    return out
+
+
+def run_one(nb: Path, seed: int, threads: int, profile: str, timeout: int) -> dict:
+    """Execute ``nb`` once; return its checks, its records' numbers and whether it passed."""
+    tag = f"s{seed}-t{threads}"
+    work = WORK / profile / tag
+    (work / "executed").mkdir(parents=True, exist_ok=True)
+    log = work / f"{nb.stem[:2]}.checks.jsonl"
+    log.unlink(missing_ok=True)
+    env = dict(os.environ, CVHELPERS_SEED=str(seed), CVHELPERS_THREADS=str(threads),
+               CVHELPERS_FAST="1" if profile == "fast" else "0", CVHELPERS_RESULTS_DIR=str(work / "results"),
+               CVHELPERS_CHECKS_LOG=str(log), CVHELPERS_CHECKS_RAISE="0", PYTHONUNBUFFERED="1",
+               OMP_NUM_THREADS=str(threads), TF_NUM_INTRAOP_THREADS=str(threads),
+               TF_NUM_INTEROP_THREADS=str(threads))
+    started = time.time()
+    proc = subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", str(nb),
+         f"--ExecutePreprocessor.timeout={timeout}", "--output-dir", str(work / "executed")],
+        env=env, cwd=str(nb.parent), capture_output=True, text=True)
+    seconds = time.time() - started
+    error = None
+    if proc.returncode != 0:
+        lines = [l for l in proc.stderr.splitlines() if l.strip()]
+        error = next((l for l in reversed(lines) if "Error" in l or "Exception" in l), lines[-1] if lines else "?")[:300]
+    checks = {}
+    if log.is_file():
+        for line in log.read_text().splitlines():
+            c = json.loads(line)
+            checks[c["name"]] = c
+    records = {}
+    for path in sorted((work / "results" / profile).glob(f"{nb.stem[:2]}_*.json")):
+        if path.stat().st_mtime >= started - 1:
+            records.update({f"{path.stem}/{k}": v for k, v in numbers(json.loads(path.read_text())).items()})
+    ok = error is None and all(c["ok"] for c in checks.values())
+    return {"seed": seed, "threads": threads, "ok": ok, "error": error, "seconds": round(seconds, 1),
+            "checks": checks, "records": records}
+
+
+def stats(values: list[float]) -> dict:
+    n = len(values)
+    mean = sum(values) / n
+    sd = (sum((v - mean) ** 2 for v in values) / (n - 1)) ** 0.5 if n > 1 else 0.0
+    return {"n": n, "min": min(values), "mean": mean, "max": max(values), "sd": sd}
+
+
+def summarise(prefix: str, runs: list[dict], profile: str) -> dict:
+    checks, records = {}, {}
+    for r in runs:
+        for name, c in r["checks"].items():
+            entry = checks.setdefault(name, {"op": c["op"], "threshold": c["threshold"], "source": c["source"],
+                                             "values": [], "failures": 0})
+            entry.update(op=c["op"], threshold=c["threshold"], source=c["source"])  # the newest run's threshold
+            entry["values"].append(c["value"])
+        for name, v in r["records"].items():
+            records.setdefault(name, {"values": []})["values"].append(v)
+    for entry in checks.values():
+        entry.update(stats(entry["values"]))
+        # judged against the current threshold, so a file re-summarised after a threshold change stays true
+        entry["failures"] = sum(not _holds(v, entry["op"], entry["threshold"]) for v in entry["values"])
+        worst = entry["min"] if entry["op"] in (">=", ">") else entry["max"]
+        entry["margin"] = abs(worst - entry["threshold"]) * (1 if _holds(worst, entry["op"], entry["threshold"]) else -1)
+    for entry in records.values():
+        entry.update(stats(entry["values"]))
+    return {"notebook": prefix, "profile": profile,
+            "updated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "machine": {"platform": platform.platform(terse=True), "cpus": os.cpu_count(), "cpu": _cpu_name()},
+            "runs_passed": sum(r["ok"] for r in runs), "runs": runs, "checks": checks, "records": records}
+
+
+def _holds(v: float, op: str, t: float) -> bool:
+    return {">=": v >= t, ">": v > t, "<=": v <= t, "<": v < t}[op]
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def table(summary: dict) -> str:
+    runs = summary["runs"]
+    lines = [f"## {summary['notebook']} ({summary['profile']} profile): {summary['runs_passed']} of {len(runs)} runs passed "
+             f"(seeds {sorted({r['seed'] for r in runs})}, threads {sorted({r['threads'] for r in runs})})"]
+    for r in runs:
+        if not r["ok"]:
+            failed = [n for n, c in r["checks"].items() if not c["ok"]]
+            lines.append(f"- seed {r['seed']}, {r['threads']} thread(s): " + (r["error"] or f"check(s) failed: {failed}"))
+    lines += ["", "| check | threshold | min | mean | max | sd | worst − threshold | failures |", "|---|---|---|---|---|---|---|---|"]
+    for name, c in summary["checks"].items():
+        lines.append(f"| {name} | {c['op']} {c['threshold']:.4g} | {c['min']:.4g} | {c['mean']:.4g} | {c['max']:.4g} | "
+                     f"{c['sd']:.3g} | {c['margin']:+.4g} | {c['failures']}/{c['n']} |")
+    lines += ["", "| record value | min | mean | max | sd |", "|---|---|---|---|---|"]
+    for name, c in summary["records"].items():
+        if "wall_time" not in name:
+            lines.append(f"| {name} | {c['min']:.4g} | {c['mean']:.4g} | {c['max']:.4g} | {c['sd']:.3g} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("notebooks", nargs="+", help="two-digit notebook numbers, e.g. 03 05")
+    ap.add_argument("--seeds", default="1,2,3,4,5", help="comma-separated seeds (default 1,2,3,4,5)")
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
+    ap.add_argument("--jobs", type=int, default=2, help="(seed, threads) pairs run at once (default 2)")
+    ap.add_argument("--profile", choices=("fast", "full"), default="fast")
+    ap.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
+    ap.add_argument("--fresh", action="store_true", help="replace results/spread/NN.json instead of merging")
+    ap.add_argument("--table", action="store_true", help="only print the tables of the existing files")
+    args = ap.parse_args(argv)
+    nbs = [notebook(p) for p in args.notebooks]
+    if args.table:
+        for nb in nbs:
+            print(table(json.loads((OUT / f"{nb.stem[:2]}.json").read_text())), "\n")
+        return 0
+    try:
+        seeds = [int(s) for s in args.seeds.split(",")]
+        threads = [int(t) for t in args.threads.split(",")]
+    except ValueError:
+        raise SystemExit("spread: --seeds and --threads take comma-separated integers, e.g. --seeds 1,2,3") from None
+    pairs = [(s, t) for t in threads for s in seeds]
+
+    def chain(pair):
+        out = []
+        for nb in nbs:
+            r = run_one(nb, *pair, args.profile, args.timeout)
+            print(f"[spread {time.strftime('%H:%M:%S')}] {nb.stem[:2]} seed {pair[0]} threads {pair[1]}: "
+                  f"{'ok' if r['ok'] else 'FAILED ' + (r['error'] or 'check')} in {r['seconds']:.0f} s", flush=True)
+            out.append((nb, r))
+        return out
+
+    results: dict[str, list[dict]] = {nb.stem[:2]: [] for nb in nbs}
+    with cf.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for done in pool.map(chain, pairs):
+            for nb, r in done:
+                results[nb.stem[:2]].append(r)
+    OUT.mkdir(parents=True, exist_ok=True)
+    bad = 0
+    for prefix, runs in results.items():
+        path = OUT / f"{prefix}.json"
+        if path.is_file() and not args.fresh:
+            old = json.loads(path.read_text())
+            new_keys = {(r["seed"], r["threads"]) for r in runs}
+            runs = [r for r in old["runs"] if (r["seed"], r["threads"]) not in new_keys] + runs
+        runs.sort(key=lambda r: (r["threads"], r["seed"]))
+        summary = summarise(prefix, runs, args.profile)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(summary, indent=1, sort_keys=True))
+        os.replace(tmp, path)
+        print(table(summary), "\n")
+        bad += len(runs) - summary["runs_passed"]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
