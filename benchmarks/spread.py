@@ -75,6 +75,7 @@ def run_one(nb: Path, seed: int, threads: int, profile: str, timeout: int) -> di
     log.unlink(missing_ok=True)
     env = dict(os.environ, CVHELPERS_SEED=str(seed), CVHELPERS_THREADS=str(threads),
                CVHELPERS_FAST="1" if profile == "fast" else "0", CVHELPERS_RESULTS_DIR=str(work / "results"),
+               CVHELPERS_CACHE_DIR=str(work / "cache"),  # checkpoints and extracted data: one run's own
                CVHELPERS_CHECKS_LOG=str(log), CVHELPERS_CHECKS_RAISE="0", PYTHONUNBUFFERED="1",
                OMP_NUM_THREADS=str(threads), TF_NUM_INTRAOP_THREADS=str(threads),
                TF_NUM_INTEROP_THREADS=str(threads))
