@@ -55,6 +55,8 @@ notebooks: install
 # The executed course as a Jupyter Book in _book/ (see book/build.py): executes each notebook once
 # into build/book/, renders, checks the site. Fast profile unless PROFILE=full (or CVHELPERS_FAST=0);
 # NOTEBOOKS="00 01 02" builds only those chapters. Needs npm once (MathJax, widget renderer).
+# A notebook that fails does not stop it: its chapter shows the outputs up to the failing cell under
+# an error banner, the rest is built and checked, then the failed chapters are listed and it exits 1.
 PROFILE ?=
 NOTEBOOKS ?=
 book: install

@@ -6,7 +6,9 @@ Steps, all under ``--work`` (default ``build/book/``, ignored by git):
    render), in the chosen profile, with ``CVHELPERS_RESULTS_DIR`` pointing into the build, so the
    records the notebooks write are those of this run (``executed/<profile>/``, ``results/<profile>/``).
    An executed copy is reused while the notebook, the ``cvhelpers`` code and the profile are unchanged
-   (``--force`` re-runs);
+   (``--force`` re-runs). A notebook whose execution fails does not stop the build: its partly
+   executed copy (outputs up to the failing cell, ``<name>.failed.ipynb``, never reused) becomes the
+   chapter, with an error banner under its title naming the failing cell and the error;
 2. **vendor** the three scripts the pages need (MathJax 3 with its fonts, require.js, the widget
    renderer ``@jupyter-widgets/html-manager``) from the npm registry with ``npm pack``, once, into
    ``build/book-assets/_vendor/`` (nothing is loaded from a CDN, so the book works offline);
@@ -19,11 +21,15 @@ Steps, all under ``--work`` (default ``build/book/``, ignored by git):
 5. **check** it with ``book/checker.py`` (missing files, broken anchors, assets from outside,
    leftover ``.ipynb`` links): any problem fails the build.
 
+When chapters failed to execute, the other steps still run to the end (the whole site is built and
+checked), then a summary lists each failed chapter (file, cell, error) and the exit status is 1.
+
 Usage (from the repository root, in the course's environment with the ``book`` extra)::
 
     python book/build.py                       # fast profile (or CVHELPERS_FAST's), all chapters
     python book/build.py --profile full        # for publishing (hours; the full data sets)
     python book/build.py --only 00 01 02       # a subset of the chapters (the CI test does this)
+    python book/build.py --notebooks-dir DIR   # the notebooks of another folder (the tests use this)
 """
 
 from __future__ import annotations
@@ -79,16 +85,18 @@ def log(msg: str) -> None:
     print(f"[book {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def select_notebooks(only: list[str] | None) -> list[Path]:
+def select_notebooks(only: list[str] | None, folder: Path = NOTEBOOKS) -> list[Path]:
     """The course notebooks in order, or those whose names start with one of ``only`` ("00", "01_conv")."""
-    all_nbs = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    all_nbs = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    if not all_nbs:
+        raise BuildError(f"no notebook NN_*.ipynb in {folder}")
     if not only:
         return all_nbs
     chosen = []
     for prefix in only:
         hits = [p for p in all_nbs if p.stem.startswith(prefix)]
         if not hits:
-            raise BuildError(f"--only {prefix}: no notebook in notebooks/ starts with {prefix!r} "
+            raise BuildError(f"--only {prefix}: no notebook in {folder} starts with {prefix!r} "
                              f"(they are {', '.join(p.stem[:2] for p in all_nbs)})")
         chosen += [p for p in hits if p not in chosen]
     return sorted(chosen)
@@ -116,43 +124,85 @@ def _sha(nb_path: Path) -> str:
     return h.hexdigest()
 
 
+def _one_line(text: str, limit: int = 200) -> str:
+    """The first non-empty line of ``text`` without ANSI colours, at most ``limit`` characters."""
+    lines = [ln.strip() for ln in re.sub(r"\x1b\[[0-9;]*m", "", text or "").splitlines() if ln.strip()]
+    line = lines[0] if lines else ""
+    return line if len(line) <= limit else line[:limit - 1] + "…"
+
+
+def _failure(nb, cell_index: int | None, exc: Exception) -> dict:
+    """What the banner and the summary say about a failed execution: the cell and the error."""
+    if cell_index is None:          # the kernel did not start: no cell ran
+        cell_index = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), 0)
+    source = nb.cells[cell_index].source if cell_index < len(nb.cells) else ""
+    ename = getattr(exc, "ename", None) or type(exc).__name__
+    evalue = getattr(exc, "evalue", None)
+    if evalue is None:              # DeadKernelError, CellTimeoutError: the message is the error
+        evalue = _one_line(str(exc))
+    return {"cell_index": cell_index, "cell": cell_index + 1, "cells": len(nb.cells),
+            "first_line": _one_line(source), "error": ename, "message": _one_line(str(evalue))}
+
+
+def _failure_text(f: dict) -> str:
+    error = f"{f['error']}: {f['message']}" if f["message"] else f["error"]
+    return f"cell {f['cell']} of {f['cells']} ({f['first_line'] or 'empty'}): {error}"
+
+
 def execute(nb_path: Path, dest_dir: Path, profile: str, timeout: int, force: bool) -> dict:
-    """Run ``nb_path`` into ``dest_dir`` (unless an executed copy of the same source and profile is there)."""
+    """Run ``nb_path`` into ``dest_dir`` (unless an executed copy of the same source and profile is there).
+
+    Returns the run (name, seconds, date, reused, machine, ``path`` of the executed copy). When a cell
+    fails, the run has ``failed`` (the cell and the error, see ``_failure``) and its ``path`` is the
+    partly executed copy ``<name>.failed.ipynb``; the executed copy of an earlier run is removed, so
+    the next build executes the notebook again.
+    """
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, DeadKernelError
 
     dest = dest_dir / nb_path.name
+    failed_copy = dest_dir / f"{nb_path.stem}.failed.ipynb"
     sha = _sha(nb_path)
     if dest.is_file() and not force:
         meta = nbformat.read(dest, as_version=4).metadata.get("cvbook", {})
-        if meta.get("source_sha256") == sha and meta.get("profile") == profile:
+        if meta.get("source_sha256") == sha and meta.get("profile") == profile and not meta.get("failed"):
             log(f"{nb_path.stem}: reusing the executed copy of {meta['date']} ({meta['seconds']:.0f} s)")
             return {"name": nb_path.stem, "seconds": meta["seconds"], "date": meta["date"], "reused": True,
-                    "machine": meta.get("machine", "?")}
+                    "machine": meta.get("machine", "?"), "path": str(dest)}
     nb = nbformat.read(nb_path, as_version=4)
+    current: dict = {}
+
+    def started(cell, cell_index, **_):
+        current["index"] = cell_index
+
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
-                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+                            resources={"metadata": {"path": str(nb_path.parent)}}, on_cell_start=started)
     log(f"{nb_path.stem}: executing ({profile} profile, at most {timeout} s per cell) ...")
     date = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     t0 = time.perf_counter()
+    failure = None
     try:
         client.execute()
-    except (CellExecutionError, DeadKernelError, TimeoutError) as exc:
-        failed = dest_dir / f"{nb_path.stem}.failed.ipynb"
-        nbformat.write(nb, failed)
-        first = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()     # without the ANSI colours
-        raise BuildError(f"{nb_path.name} failed ({type(exc).__name__}: {first[-1] if first else ''}); "
-                         f"the partly executed copy is {failed}: fix the notebook and run `make book` again") from None
+    except (CellExecutionError, DeadKernelError, TimeoutError, RuntimeError) as exc:
+        failure = _failure(nb, current.get("index"), exc)
     seconds = round(time.perf_counter() - t0, 1)
     nb.metadata["cvbook"] = {"source_sha256": sha, "profile": profile, "date": date, "seconds": seconds,
                              "machine": machine_text()}
+    run = {"name": nb_path.stem, "seconds": seconds, "date": date, "reused": False, "machine": machine_text()}
+    if failure is not None:
+        nb.metadata["cvbook"]["failed"] = failure
+        nbformat.write(nb, failed_copy)
+        dest.unlink(missing_ok=True)          # never reuse an older copy over a failure: run it again next time
+        log(f"{nb_path.stem}: FAILED after {seconds:.0f} s at {_failure_text(failure)}; "
+            f"the chapter shows the partly executed copy {failed_copy}")
+        return {**run, "failed": failure, "path": str(failed_copy)}
     tmp = dest.with_suffix(".ipynb.tmp")
     nbformat.write(nb, tmp)
     os.replace(tmp, dest)
-    (dest_dir / f"{nb_path.stem}.failed.ipynb").unlink(missing_ok=True)
+    failed_copy.unlink(missing_ok=True)
     log(f"{nb_path.stem}: done in {seconds:.0f} s")
-    return {"name": nb_path.stem, "seconds": seconds, "date": date, "reused": False, "machine": machine_text()}
+    return {**run, "path": str(dest)}
 
 
 # 2. vendor -------------------------------------------------------------------------------------
@@ -194,12 +244,33 @@ def vendor_assets(cache: Path) -> Path:
 
 # 3. assemble -----------------------------------------------------------------------------------
 
+def _code(text: str) -> str:
+    """``text`` as a MyST inline code span, whatever backticks it holds."""
+    ticks = max((len(m) for m in re.findall(r"`+", text)), default=0) + 1
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{'`' * ticks}{pad}{text}{pad}{'`' * ticks}"
+
+
+def _error_text(f: dict) -> str:
+    return _code(f"{f['error']}: {f['message']}" if f["message"] else f["error"])
+
+
+def failure_banner(f: dict) -> str:
+    """The error banner under the title of a chapter whose execution failed (``f``: see ``_failure``)."""
+    cell = f"cell {f['cell']} of {f['cells']}" + (f" ({_code(f['first_line'])})" if f["first_line"] else "")
+    return (f"\n\n:::{{error}}\n**Executing this chapter failed** at {cell}: {_error_text(f)}. "
+            "This page shows the outputs up to that cell; the cells after it were not run in this build. "
+            "Fix the notebook and run `make book` again.\n:::\n")
+
+
 def book_copy(executed: Path, dest: Path, profile: str) -> None:
-    """The executed notebook as the book shows it: a profile banner under the title, no badge images."""
+    """The executed notebook as the book shows it: a profile banner under the title, no badge images;
+    when its execution failed, an error banner above the profile banner and one above the failing cell."""
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
     meta = nb.metadata.get("cvbook", {})
+    failed = meta.get("failed")
     banner = (f"\n\n:::{{note}}\nThis page shows the outputs of one run in the **{profile} profile** "
               f"({PROFILE_NOTES[profile]}), executed on {meta.get('date', '?')} in {meta.get('seconds', 0):.0f} s "
               f"on {meta.get('machine', '?')}. The books' figures and the full-profile records are on the "
@@ -213,8 +284,13 @@ def book_copy(executed: Path, dest: Path, profile: str) -> None:
     first = next((c for c in nb.cells if c.cell_type == "markdown"), None)
     if first is None:
         raise BuildError(f"{executed.name}: a chapter must start with a markdown title cell")
+    if failed and first is not nb.cells[failed["cell_index"]]:
+        marker = nbformat.v4.new_markdown_cell(
+            f":::{{error}}\n**Execution stopped at the next cell**, which raised {_error_text(failed)}; "
+            "the cells after it were not run.\n:::")
+        nb.cells.insert(failed["cell_index"], marker)
     head, _, rest = first.source.partition("\n")
-    first.source = head + banner + rest
+    first.source = head + (failure_banner(failed) if failed else "") + banner + rest
     nbformat.write(nb, dest)
 
 
@@ -250,13 +326,14 @@ def _relink(text: str, page: Path, src_dir: Path) -> str:
 
 
 def assemble(src: Path, executed: list[Path], profile: str, runs: list[dict], results_dir: Path,
-             assets: Path, built: str, machine: str) -> None:
+             assets: Path, built: str, machine: str, every: bool) -> None:
+    """The book's sources in ``src``; ``executed``: the executed copies, one per chapter, in order
+    (their file names may end in ``.failed.ipynb``); ``every``: whether these are all the chapters."""
     import yaml
 
     shutil.rmtree(src, ignore_errors=True)
     src.mkdir(parents=True)
     config = yaml.safe_load((HERE / "_config.yml").read_text())
-    every = len(executed) == len(select_notebooks(None))
     config["parse"]["myst_substitutions"] = {
         "profile": profile, "profile_note": PROFILE_NOTES[profile], "built": built, "machine": machine,
         "chapters_note": "This build holds all the chapters." if every else
@@ -264,11 +341,12 @@ def assemble(src: Path, executed: list[Path], profile: str, runs: list[dict], re
     config["sphinx"]["config"]["html_extra_path"] = [str(HERE / "extra"), str(assets)]
     (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     shutil.copy(HERE / "index.md", src / "index.md")     # the landing page, index.html (not a redirect)
-    for nb in executed:
-        book_copy(nb, src / nb.name, profile)
+    chapters = [Path(nb.name.replace(".failed.ipynb", ".ipynb")) for nb in executed]
+    for nb, chapter in zip(executed, chapters):
+        book_copy(nb, src / chapter.name, profile)
     dashboard.write_page(src / "results.md", profile=profile, run_dir=results_dir,
-                         notebooks=[p.stem for p in executed], runs=runs, built=built, machine=machine)
-    parts = [{"caption": "Chapters", "chapters": [{"file": nb.stem} for nb in executed]},
+                         notebooks=[p.stem for p in chapters], runs=runs, built=built, machine=machine)
+    parts = [{"caption": "Chapters", "chapters": [{"file": nb.stem} for nb in chapters]},
              {"caption": "Results", "chapters": [{"file": "results"}]}]
     if INSTRUCTOR_PAGE.is_file():
         page = src / "assignments" / "README.md"
@@ -303,9 +381,13 @@ def render(src: Path, out: Path) -> None:
     (out / ".nojekyll").touch()       # GitHub Pages: serve _static/ and friends as they are
 
 
-def build(profile: str, only: list[str] | None, work: Path, out: Path, timeout: int, force: bool) -> dict:
+def build(profile: str, only: list[str] | None, work: Path, out: Path, timeout: int, force: bool,
+          notebooks_dir: Path = NOTEBOOKS, failures: list[dict] | None = None) -> dict:
+    """Build the book; the runs of the chapters whose execution failed are appended to ``failures``
+    (the book is still built and checked: the caller reports them)."""
     t0 = time.perf_counter()
-    notebooks = select_notebooks(only)
+    failures = [] if failures is None else failures
+    notebooks = select_notebooks(only, notebooks_dir)
     work.mkdir(parents=True, exist_ok=True)
     exec_dir = work / "executed" / profile
     exec_dir.mkdir(parents=True, exist_ok=True)
@@ -316,12 +398,18 @@ def build(profile: str, only: list[str] | None, work: Path, out: Path, timeout: 
     os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     assets = vendor_assets(ROOT / "build" / "book-assets")
-    runs = [execute(nb, exec_dir, profile, timeout, force) for nb in notebooks]
+    runs = []
+    for nb in notebooks:
+        run = execute(nb, exec_dir, profile, timeout, force)
+        runs.append(run)
+        if run.get("failed"):
+            failures.append({**run, "notebook": str(nb)})
     t_exec = time.perf_counter() - t0
     built = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     machine = machine_text()
-    assemble(work / "src", [exec_dir / nb.name for nb in notebooks], profile, runs, results_root / profile,
-             assets, built, machine)
+    every = len(notebooks) == len(select_notebooks(None, notebooks_dir))
+    assemble(work / "src", [Path(r["path"]) for r in runs], profile, runs, results_root / profile,
+             assets, built, machine, every)
     t1 = time.perf_counter()
     render(work / "src", out)
     t_render = time.perf_counter() - t1
@@ -330,14 +418,16 @@ def build(profile: str, only: list[str] | None, work: Path, out: Path, timeout: 
         print("\n".join(problems[:50]), file=sys.stderr)
         raise BuildError(f"the site checker found {len(problems)} problem(s) in {out} (listed above)")
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
-    summary = {"profile": profile, "chapters": len(notebooks), "execute_s": round(t_exec, 1),
+    summary = {"profile": profile, "chapters": len(notebooks), "failed": len(failures),
+               "execute_s": round(t_exec, 1),
                "render_s": round(t_render, 1), "total_s": round(time.perf_counter() - t0, 1),
                "size_mb": round(size / 1e6, 1), "out": str(out)}
     (work / f"summary-{profile}.json").write_text(json.dumps({**summary, "runs": runs}, indent=1))
     reused = sum(r["reused"] for r in runs)
     log(f"{out}/index.html: {len(notebooks)} chapters, {profile} profile; notebooks {t_exec:.0f} s "
-        f"({len(runs) - reused} executed, {reused} reused), rendering {t_render:.0f} s, {summary['size_mb']} MB; "
-        "site check: no problems")
+        f"({len(runs) - reused} executed, {reused} reused"
+        + (f", {len(failures)} failed" if failures else "")
+        + f"), rendering {t_render:.0f} s, {summary['size_mb']} MB; site check: no problems")
     return summary
 
 
@@ -350,6 +440,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "_book", help="the site (default _book)")
     ap.add_argument("--timeout", type=int, default=3 * 3600, help="seconds allowed per cell (default 3 h)")
     ap.add_argument("--force", action="store_true", help="execute every notebook again, even if unchanged")
+    ap.add_argument("--notebooks-dir", type=Path, default=NOTEBOOKS, metavar="DIR",
+                    help="the folder of the NN_*.ipynb chapters (default notebooks/)")
     args = ap.parse_args(argv)
     profile = args.profile
     if profile is None:
@@ -364,12 +456,31 @@ def main(argv=None) -> int:
                 profile = name()
             except ValueError as exc:
                 ap.error(str(exc))
+    failures: list[dict] = []
+    status = 0
     try:
-        build(profile, args.only, args.work.resolve(), args.out.resolve(), args.timeout, args.force)
+        build(profile, args.only, args.work.resolve(), args.out.resolve(), args.timeout, args.force,
+              args.notebooks_dir.resolve(), failures)
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        status = 1
+    if failures:
+        report_failures(failures)
+        status = 1
+    return status
+
+
+def report_failures(failures: list[dict]) -> None:
+    """The summary at the end of a build in which chapters failed to execute."""
+    lines = [f"error: {len(failures)} chapter(s) failed to execute; each is in the book up to its failing "
+             "cell, under an error banner:"]
+    for f in failures:
+        nb = Path(f["notebook"])
+        shown = nb.relative_to(ROOT) if nb.is_relative_to(ROOT) else nb
+        lines += [f"  {shown}: {_failure_text(f['failed'])}",
+                  f"    partly executed copy: {f['path']}"]
+    lines.append("Fix these notebooks and run `make book` again (the chapters that succeeded are reused).")
+    print("\n".join(lines), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -101,7 +101,8 @@ def write_page(dest: Path, *, profile: str, run_dir: Path, notebooks: list[str],
 
     ``run_dir`` holds the records of this build (``<CVHELPERS_RESULTS_DIR>/<profile>``);
     ``notebooks`` the names of the notebooks in the book (records of others are not shown);
-    ``runs`` one dict per notebook execution (name, seconds, date, reused).
+    ``runs`` one dict per notebook execution (name, seconds, date, reused; ``failed`` with the failing
+    ``cell`` and the ``error`` type when it failed).
     """
     bench = _bench()
     figs = dest.parent / "results_figures"
@@ -123,6 +124,9 @@ def write_page(dest: Path, *, profile: str, run_dir: Path, notebooks: list[str],
     ]
     for r in runs:
         how = "an earlier build, same notebook and profile" if r.get("reused") else "this build"
+        f = r.get("failed")
+        if f:
+            how += f"; **failed** at cell {f['cell']}, {f['error']}: the chapter shows the outputs up to it"
         lines.append(f"| [{r['name']}]({r['name']}.ipynb) | {r['date']} ({how}) | {r['seconds']:.0f} s |")
     lines += ["", "## Book vs this build vs the full profile", "",
               f"| model | data | book | {this_label} | full profile (committed) | full-profile run on |",

@@ -4,16 +4,19 @@ real build of chapters 00-02 in the fast profile opened in headless Chromium.
 The browser part serves the site with ``python -m http.server`` on 127.0.0.1 and also opens it
 from ``file://``; it checks that MathJax typeset an equation (no raw ``$...$`` left), that a figure
 is there, that the widget snapshot of chapter 01 rendered, and that no request left the machine.
+A second build (chapter 02 and a notebook that raises) checks that a failing chapter does not
+stop the book: it is shown up to the failing cell under an error banner, and reported at the end.
 Screenshots go to ``test-artifacts/book-*.png`` (ignored by git). Needs the ``book`` extra
 (jupyter-book 1.x), npm (the first build fetches MathJax and the widget renderer with
-``npm pack``), Debian's ``chromium`` and the Python ``playwright`` package; skipped with the
-reason when one is missing.
+``npm pack``), Debian's ``chromium`` and the Python ``playwright`` package (the failing-chapter
+build needs no browser); skipped with the reason when one is missing.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -146,13 +149,32 @@ def test_dashboard_from_the_records_of_a_run(tmp_path, monkeypatch):
     assert "![learning curves of 04_hoda](results_figures/curve_04_hoda.png)" in text
 
 
+def test_failure_banner_names_the_cell_and_the_error():
+    import nbformat
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    build = _module(ROOT / "book" / "build.py")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T"),
+                                         nbformat.v4.new_code_cell("\n  train(model)  # slow\nmore()")])
+    f = build._failure(nb, 1, CellTimeoutError("\x1b[31mA cell timed out while it was being executed, after 5 "
+                                               "seconds.\x1b[0m\nThe message was: Cell execution timed out."))
+    assert build._failure_text(f) == ("cell 2 of 2 (train(model)  # slow): CellTimeoutError: A cell timed out "
+                                      "while it was being executed, after 5 seconds.")
+    f = build._failure(nb, None, DeadKernelError("Kernel died"))              # the kernel never started
+    assert (f["cell"], f["error"], f["message"]) == (2, "DeadKernelError", "Kernel died")
+    f = {**f, "first_line": "x = `a`", "message": "``b``"}
+    assert "(`` x = `a` ``): ``` DeadKernelError: ``b`` ```." in build.failure_banner(f)
+
+
 # ---- a real build of chapters 00-02, opened in Chromium ------------------------------------------
 
-def _build_requirements_missing() -> str | None:
+def _build_requirements_missing(browser: bool = True) -> str | None:
     if not Path(sys.executable).with_name("jupyter-book").exists():
         return "jupyter-book is not installed here: pip install -e '.[book]'"
     if shutil.which("npm") is None and not (ROOT / "build" / "book-assets" / "_vendor" / ".complete").is_file():
         return "npm is missing (the first build fetches MathJax and the widget renderer with npm pack)"
+    if not browser:
+        return None
     if not CHROMIUM.exists():
         return f"{CHROMIUM} not found: install it with `apt-get install -y chromium`"
     try:
@@ -298,3 +320,63 @@ def test_small_book_renders_offline_served(served):
 @pytest.mark.browser
 def test_small_book_renders_offline_from_disk(small_book):
     _open_pages(small_book.as_uri(), "file")
+
+
+# ---- a chapter that fails: the build goes on, shows it, reports it --------------------------------
+
+def _failing_notebook(path: Path) -> None:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    nb = new_notebook(cells=[
+        new_markdown_cell("# A chapter that fails\n\nIt prints, then raises."),
+        new_code_cell('print("printed before the failure")'),
+        new_code_cell('# the failing cell\nraise ValueError("deliberate failure, `x` was 3")'),
+        new_code_cell('print("never printed")'),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(nb, path)
+
+
+@pytest.mark.slow
+def test_book_goes_on_past_a_failing_chapter(tmp_path):
+    """Chapter 02 and a notebook that raises in its third cell: both chapters are in the checked site,
+    the failing one under a banner naming the cell and the error; the build then reports it and fails."""
+    missing = _build_requirements_missing(browser=False)
+    if missing:
+        pytest.skip(missing)
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    shutil.copy(ROOT / "notebooks" / "02_convnet_building_blocks.ipynb", nbs)
+    _failing_notebook(nbs / "99_fails.ipynb")
+    work, site = tmp_path / "work", tmp_path / "site"
+    env = {**os.environ, "CVHELPERS_FAST": "1"}
+    cmd = [sys.executable, str(ROOT / "book" / "build.py"), "--notebooks-dir", str(nbs),
+           "--work", str(work), "--out", str(site), "--timeout", "300"]
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    out = res.stdout + res.stderr
+    assert res.returncode == 1, out[-4000:]
+    summary = res.stderr[res.stderr.index("1 chapter(s) failed to execute"):]
+    assert "99_fails.ipynb: cell 3 of 4 (# the failing cell): ValueError: deliberate failure, `x` was 3" in summary
+    assert "02_convnet" not in summary
+    assert "site check: no problems" in res.stdout                     # rendered and checked all the same
+    assert checker.check_site(site) == []
+
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (site / "99_fails.html").read_text()))    # its text
+    assert ("Executing this chapter failed at cell 3 of 4 ( # the failing cell ): ValueError: deliberate "
+            "failure, `x` was 3 . This page shows the outputs up to that cell") in page    # the banner
+    assert page.index("Executing this chapter failed") < page.index("fast profile") < page.index("It prints")
+    assert "Execution stopped at the next cell , which raised ValueError: deliberate failure" in page
+    assert "printed before the failure" in page                          # the outputs up to the failing cell
+    assert page.count("never printed") == 1                              # its source, not an output
+    good = (site / "02_convnet_building_blocks.html").read_text()
+    assert "fast profile" in good and "Executing this chapter failed" not in good
+    results = (site / "results.html").read_text()
+    assert "failed" in results and "ValueError" in results
+
+    executed = work / "executed" / "fast"
+    assert (executed / "02_convnet_building_blocks.ipynb").is_file()
+    assert (executed / "99_fails.failed.ipynb").is_file() and not (executed / "99_fails.ipynb").exists()
+    # the next build reuses chapter 02 but executes the failed chapter again
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 1 and "02_convnet_building_blocks: reusing" in res.stdout, res.stdout[-3000:]
+    assert "99_fails: executing" in res.stdout and "99_fails: FAILED" in res.stdout
