@@ -35,11 +35,13 @@ def _hist_dict(history) -> dict:
     return {k: list(v) for k, v in hist.items()}
 
 
-def plot_history(history, metrics: Sequence[str] = ("loss", "accuracy"), title: str | None = None):
+def plot_history(history, metrics: Sequence[str] = ("loss", "accuracy"), title: str | None = None,
+                 mark_epoch: int | None = None, mark_label: str = "epoch kept"):
     """Learning curves: one panel per metric, training (solid) and validation (dashed) per epoch.
 
     ``history`` is what ``model.fit`` returns (or its ``.history`` dict). Metrics absent from the
-    history raise a ``KeyError`` that lists the ones present.
+    history raise a ``KeyError`` that lists the ones present. ``mark_epoch`` (1-based) draws a
+    dotted line at that epoch, e.g. the one whose weights were kept. Epoch ticks are whole numbers.
 
     >>> fig = plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, metrics=("loss",))
     >>> fig.axes[0].get_title()
@@ -52,15 +54,20 @@ def plot_history(history, metrics: Sequence[str] = ("loss", "accuracy"), title: 
     if missing or not metrics:
         raise KeyError(f"metrics {missing or list(metrics)} are not in the history; it has {sorted(hist)}")
     plt = _plt()
+    from matplotlib.ticker import MaxNLocator
+
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.3), squeeze=False)
     for ax, m in zip(axes[0], metrics):
         epochs = range(1, len(hist[m]) + 1)
         ax.plot(epochs, hist[m], "o-", label=f"training {m}")
         if f"val_{m}" in hist:
             ax.plot(range(1, len(hist[f"val_{m}"]) + 1), hist[f"val_{m}"], "s--", label=f"validation {m}")
+        if mark_epoch is not None:
+            ax.axvline(mark_epoch, color="grey", ls=":", lw=1.2, label=f"{mark_label} ({mark_epoch})")
         ax.set_title(m)
         ax.set_xlabel("epoch")
         ax.set_ylabel(m)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend()
     if title:

@@ -23,7 +23,7 @@ from pathlib import Path
 from . import profile as _profile
 
 __all__ = ["results_dir", "machine", "record", "load", "committed", "table", "chance_margin", "paired",
-           "check", "CheckFailed"]
+           "check", "CheckFailed", "spread"]
 
 
 def chance_margin(acc_a: float, n_a: int, acc_b: float, n_b: int, z: float = 2.0) -> float:
@@ -224,6 +224,19 @@ def committed(name: str, profile: str = "full") -> dict | None:
     if not name or any(c in name for c in "/\\") or not profile or any(c in profile for c in "/\\"):
         raise ValueError(f"record and profile names must be plain file names, got {name!r}, {profile!r}")
     path = Path(__file__).resolve().parent.parent / "results" / profile / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def spread(notebook: str) -> dict | None:
+    """The committed spread measurements of a notebook (``results/spread/NN.json``), or None.
+
+    Written by ``benchmarks/spread.py``: the notebook run under several seeds and thread counts,
+    with every check's and record's values per run. None when the file is absent (e.g. a
+    ``pip install`` without the repository's ``results/`` folder), so a notebook can say so.
+    """
+    if not (isinstance(notebook, str) and len(notebook) == 2 and notebook.isdigit()):
+        raise ValueError(f"notebook must be two digits such as '03', got {notebook!r}")
+    path = Path(__file__).resolve().parent.parent / "results" / "spread" / f"{notebook}.json"
     return json.loads(path.read_text()) if path.is_file() else None
 
 
