@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 JOBS ?= 2
 XDIST := $(if $(filter-out 0 1,$(JOBS)),-n $(JOBS) --dist loadscope)
 
-.PHONY: lab install test unit notebooks book assignments strip doctor clean
+.PHONY: lab install test unit notebooks book assignments strip doctor clean spread
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,14 @@ book: install
 # students), dist/assignments/solution/ and dist/assignments/autograder/NN_*.zip (for `cvhelpers grade`).
 assignments: install
 	$(BIN)/python -c "from cvhelpers.assignments import build; build()"
+
+# How much of each lesson's result is chance: notebooks NB (e.g. NB="03 05") under SEEDS and THREADS, into
+# results/spread/NN.json (benchmarks/spread.py; about 5 x 2 x the notebook's time).
+NB ?= 03
+SEEDS ?= 1,2,3,4,5
+THREADS ?= 1,2
+spread: install
+	$(BIN)/python benchmarks/spread.py $(NB) --seeds $(SEEDS) --threads $(THREADS)
 
 # Remove outputs and widget state from the notebooks before committing.
 strip: install
