@@ -20,10 +20,12 @@ __all__ = ["in_colab", "seed_everything", "course_seed", "current_seed", "gpus",
 DEFAULT_SEED = 42
 _seeded: list[int] = []  # the last seed seed_everything() set in this process
 
-COLAB_GPU_FIX = "In Colab: Runtime > Change runtime type > Hardware accelerator: GPU, then run this cell again."
-LOCAL_GPU_FIX = ("No GPU visible to TensorFlow. On Linux with an NVIDIA card install the CUDA build: "
-                 "`make lab GPU=1` (pip install 'tensorflow[and-cuda]'); on a laptop the fast profile "
-                 "(CVHELPERS_FAST=1) is sized for the CPU.")
+COLAB_GPU_FIX = ("No GPU in this Colab runtime: Runtime > Change runtime type > Hardware accelerator: GPU, "
+                 "then run this cell again.")
+LOCAL_GPU_FIX = ("The full profile expects a GPU and TensorFlow sees none. With an NVIDIA card on Linux install "
+                 "TensorFlow's CUDA build: `make lab GPU=1` (pip install 'tensorflow[and-cuda]'; `nvidia-smi` must "
+                 "work first). Otherwise use Colab's GPU runtime, or the fast profile (CVHELPERS_FAST=1), which is "
+                 "sized for a CPU.")
 
 
 def in_colab() -> bool:
@@ -111,10 +113,23 @@ def _mixed_precision(gpu_list: list[dict]) -> str:
 
 
 def fixes(info: dict) -> list[str]:
-    """What to do about what :func:`setup` found missing (one line per problem)."""
+    """What to do about what :func:`setup` found missing (one line per problem).
+
+    A missing GPU is a problem in Colab (a GPU runtime is one click away) and in the full profile;
+    on a laptop in the fast profile it is not (that profile is sized for a CPU): :func:`report` then
+    prints a neutral note instead.
+
+    >>> fixes({"gpus": [], "colab": False, "profile": "fast"})
+    []
+    >>> fixes({"gpus": [], "colab": False, "profile": "full"}) == [LOCAL_GPU_FIX]
+    True
+    """
     out = []
     if not info.get("gpus"):
-        out.append(COLAB_GPU_FIX if info.get("colab") else LOCAL_GPU_FIX)
+        if info.get("colab"):
+            out.append(COLAB_GPU_FIX)
+        elif info.get("profile") != "fast":
+            out.append(LOCAL_GPU_FIX)
     if info.get("data_dir_missing"):
         out.append(f"CVHELPERS_DATA_DIR={info['data_dir']} does not exist: fix the path or unset it.")
     if sys.version_info < (3, 10):
@@ -181,25 +196,58 @@ def setup(seed: int | None = None, *, quiet: bool = False) -> dict:
     return info
 
 
+def _home_relative(path: str) -> str | None:
+    """``path`` as ``~/...`` when it lies under the home folder, else None (not to be shown)."""
+    from pathlib import Path
+
+    try:
+        home = Path.home()
+        if len(home.parts) > 1:                   # a home folder of "/" would shorten every path
+            rel = Path(path).relative_to(home).as_posix()
+            return "~" if rel == "." else f"~/{rel}"
+    except (RuntimeError, ValueError):            # no home folder known, or the path is outside it
+        pass
+    return None
+
+
 def report(info: dict) -> str:
-    """Format :func:`setup`'s dict as the short text a notebook prints."""
+    """Format :func:`setup`'s dict as the short text a notebook prints.
+
+    Folders appear as ``~/...`` when they are in the home folder, else by the variable that set them,
+    so that a published notebook shows no path of the machine that ran it (the full paths stay in
+    the dict: ``info["data_dir"]``, ``info["cache_dir"]``). A missing GPU is a ``fix:`` where it
+    matters (:func:`fixes`) and a ``note:`` on a CPU in the fast profile.
+    """
     gpu_text = ", ".join(g["name"] for g in info["gpus"]) or "none (running on the CPU)"
     prof = info["profile"]
     prof_text = ("fast (CVHELPERS_FAST=1: offline mirror data, subsets, few epochs)" if prof == "fast"
                  else "full (official data, full epochs; a GPU is recommended)")
+    cache = _home_relative(info["cache_dir"])
+    cache = (f"cache {cache}" if cache else "cache set in CVHELPERS_CACHE_DIR" if os.environ.get("CVHELPERS_CACHE_DIR")
+             else "cache (outside the home folder)")
+    if info["data_dir"]:
+        shown = _home_relative(info["data_dir"])
+        data_text = (f"course data folder {shown} (CVHELPERS_DATA_DIR)" if shown
+                     else "course data folder set in CVHELPERS_DATA_DIR") + f", then {cache}"
+    else:
+        data_text = f"{cache} (no course data folder: CVHELPERS_DATA_DIR is not set)"
+    mirrors = [m if "://" in m else _home_relative(m) or "a folder set in CVHELPERS_MIRROR" for m in info["mirrors"]]
     lines = [
         f"Python {info['python']} | TensorFlow {info['tensorflow']} | Keras {info['keras']}"
         + (" | Colab" if info["colab"] else ""),
         f"GPU:             {gpu_text}",
         f"mixed precision: {info['mixed_precision']}",
         f"profile:         {prof_text}",
-        f"data read from:  {info['data_dir'] or '(CVHELPERS_DATA_DIR not set)'} then {info['cache_dir']}",
+        f"data read from:  {data_text}",
         f"network:         {'off (CVHELPERS_OFFLINE=1)' if info['offline'] else 'allowed'}"
-        + (f"; mirrors first: {', '.join(info['mirrors'])}" if info["mirrors"] else ""),
+        + (f"; mirrors first: {', '.join(mirrors)}" if mirrors else ""),
         f"seed:            {info['seed']} (Python, NumPy, TensorFlow; change it with CVHELPERS_SEED)"
         + (f" | threads: {info['threads']}" if info.get("threads") else "")
         + (" | deterministic ops" if info.get("deterministic") else ""),
     ]
+    if not info["gpus"] and prof == "fast" and not info["colab"]:
+        lines.append("note: no GPU here, and none is needed: the fast profile is sized for a CPU "
+                     "(for the full profile, see 'Getting a GPU' in notebook 00)")
     lines += [f"fix: {f}" for f in info["fixes"]]
     return "\n".join(lines)
 

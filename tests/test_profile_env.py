@@ -56,15 +56,70 @@ def test_setup_seeds_and_reports(monkeypatch, capsys):
     assert a == b
     with pytest.raises(ValueError):
         env.seed_everything(-1)
-    if not info["gpus"]:
-        assert any("GPU" in f for f in info["fixes"])
+    if not info["gpus"] and not info["colab"]:   # a CPU in the fast profile: a neutral note, not a fix
+        assert not any("GPU" in f for f in info["fixes"]) and "note: no GPU here, and none is needed" in out
 
 
 def test_fixes_name_the_colab_remedy():
     from cvhelpers import env
 
     assert env.fixes({"gpus": [], "colab": True}) == [env.COLAB_GPU_FIX]
+    assert env.fixes({"gpus": [], "colab": True, "profile": "fast"}) == [env.COLAB_GPU_FIX]
     assert env.fixes({"gpus": [{"name": "x"}], "colab": False}) == []
+
+
+def test_no_gpu_is_a_fix_only_where_it_matters():
+    from cvhelpers import env
+
+    assert env.fixes({"gpus": [], "colab": False, "profile": "full"}) == [env.LOCAL_GPU_FIX]
+    assert env.fixes({"gpus": [], "colab": False}) == [env.LOCAL_GPU_FIX]      # profile unknown: say it
+    assert env.fixes({"gpus": [], "colab": False, "profile": "fast"}) == []
+
+
+def _info(**changes):
+    """A dict shaped like setup()'s, for a machine whose folders are all outside the home folder."""
+    from cvhelpers import env
+
+    info = dict(python="3.11.7", tensorflow="2.21.0", keras="3.15.1", colab=False, gpus=[], mixed_precision="-",
+                profile="fast", data_dir="/srv/build-box/data", data_dir_missing=False,
+                cache_dir="/opt/ci/cache/cvhelpers", offline=True, mirrors=[], seed=42, threads=None,
+                deterministic=False)
+    info.update(changes)
+    info["fixes"] = env.fixes(info)
+    return info
+
+
+def test_report_shows_no_machine_paths(monkeypatch, tmp_path):
+    from cvhelpers import env
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home" / "student"))
+    monkeypatch.setenv("CVHELPERS_DATA_DIR", "/srv/build-box/data")
+    monkeypatch.setenv("CVHELPERS_CACHE_DIR", "/opt/ci/cache/cvhelpers")
+    text = env.report(_info(mirrors=["http://teacher-pc:8000", "/srv/build-box/mirror"]))
+    assert "/srv" not in text and "/opt" not in text, text
+    assert "course data folder set in CVHELPERS_DATA_DIR, then cache set in CVHELPERS_CACHE_DIR" in text
+    assert "mirrors first: http://teacher-pc:8000, a folder set in CVHELPERS_MIRROR" in text
+
+    home = tmp_path / "home" / "student"
+    monkeypatch.delenv("CVHELPERS_DATA_DIR")
+    monkeypatch.delenv("CVHELPERS_CACHE_DIR")
+    text = env.report(_info(data_dir=None, cache_dir=str(home / ".cache" / "cvhelpers")))
+    assert "cache ~/.cache/cvhelpers (no course data folder: CVHELPERS_DATA_DIR is not set)" in text
+    assert str(tmp_path) not in text
+    text = env.report(_info(data_dir=str(home / "course-data"), cache_dir=str(home / ".cache" / "cvhelpers")))
+    assert "course data folder ~/course-data (CVHELPERS_DATA_DIR), then cache ~/.cache/cvhelpers" in text
+
+
+def test_report_notes_a_missing_gpu_in_the_fast_profile_and_fixes_it_in_the_full_one():
+    from cvhelpers import env
+
+    fast, full = env.report(_info()), env.report(_info(profile="full"))
+    assert "note: no GPU here, and none is needed" in fast and "fix:" not in fast
+    assert f"fix: {env.LOCAL_GPU_FIX}" in full and "note:" not in full
+    colab = env.report(_info(colab=True))
+    assert f"fix: {env.COLAB_GPU_FIX}" in colab and "note:" not in colab
+    gpu = env.report(_info(gpus=[{"name": "NVIDIA T4"}], profile="full"))
+    assert "fix:" not in gpu and "note:" not in gpu and "GPU:             NVIDIA T4" in gpu
 
 
 @pytest.mark.slow
