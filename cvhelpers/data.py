@@ -33,7 +33,7 @@ from . import profile as _profile
 
 __all__ = [
     "Artifact", "Dataset", "REGISTRY", "WEIGHTS", "DataError",
-    "data_dir", "cache_dir", "mirrors", "offline", "find", "fetch", "verify", "status",
+    "data_dir", "cache_dir", "display_path", "mirrors", "offline", "find", "fetch", "verify", "status",
     "load_mnist", "load_fashion_mnist", "load_hoda", "hoda_npz", "cats_vs_dogs", "oxford_pets",
     "pets_subset_names", "build_pets_subset", "PROFILE_DATA", "profile_plan", "fetch_profile",
     "weights_path", "pretrained",
@@ -524,6 +524,33 @@ def _hashes_of(path: Path) -> tuple:
 
 
 # ----------------------------------------------------------------------------- loaders
+def display_path(path) -> str:
+    """``path`` as a notebook may print it, without the folders of the machine that ran it.
+
+    Relative to the course data folder (``CVHELPERS_DATA_DIR``) or the cache when it lies in one of
+    them, ``~/...`` when it lies in the home folder, else only its name.
+
+    >>> display_path(cache_dir() / "mnist.npz")
+    'cache/mnist.npz'
+    """
+    p = Path(path)
+    for label, base in (("course data folder", data_dir()), ("cache", cache_dir())):
+        if base is None:
+            continue
+        try:
+            rel = p.resolve().relative_to(Path(base).resolve()).as_posix()
+        except (ValueError, OSError):
+            continue
+        return label if rel == "." else f"{label}/{rel}"
+    try:
+        home = Path.home()
+        if len(home.parts) > 1:
+            return "~/" + p.resolve().relative_to(home.resolve()).as_posix()
+    except (RuntimeError, ValueError, OSError):
+        pass
+    return p.name
+
+
 def _say(msg: str) -> None:
     print(msg, file=sys.stdout)
 
@@ -548,7 +575,7 @@ def load_mnist(verbose: bool = True):
     (path,) = fetch("mnist")
     xtr, ytr, xte, yte = _load_npz(path)
     if verbose:
-        _say(f"MNIST from {path}: {len(xtr):,} train / {len(xte):,} test images")
+        _say(f"MNIST from {display_path(path)}: {len(xtr):,} train / {len(xte):,} test images")
     return (xtr, ytr), (xte, yte)
 
 
@@ -575,7 +602,7 @@ def load_fashion_mnist(verbose: bool = True):
         yte = _read_idx(by["t10k-labels-idx1-ubyte.gz"], 8)
         xte = _read_idx(by["t10k-images-idx3-ubyte.gz"], 16).reshape(len(yte), 28, 28)
     if verbose:
-        _say(f"Fashion-MNIST from {paths[0].parent}: {len(xtr):,} train / {len(xte):,} test images")
+        _say(f"Fashion-MNIST from {display_path(paths[0].parent)}: {len(xtr):,} train / {len(xte):,} test images")
     return (xtr, ytr), (xte, yte)
 
 
@@ -641,7 +668,7 @@ def load_hoda(raw: bool = False, verbose: bool = True):
 
         xtr, xte = split(flat_tr, shp_tr), split(flat_te, shp_te)
     if verbose:
-        _say(f"HODA from {path}: {len(xtr):,} train / {len(xte):,} test images"
+        _say(f"HODA from {display_path(path)}: {len(xtr):,} train / {len(xte):,} test images"
              + (" (original sizes)" if raw else " (32×32)"))
     return (xtr, ytr), (xte, yte)
 
@@ -741,7 +768,7 @@ def cats_vs_dogs(source: str | None = None, verbose: bool = True) -> Path:
             build_cats_vs_dogs_subset(zpath, root, counts)
     if verbose:
         counts = {s: sum(1 for _ in (root / s).glob("*/*.jpg")) for s in ("train", "validation", "test")}
-        _say(f"cats vs dogs ({describe_cats_vs_dogs(root)}) in {root}: "
+        _say(f"cats vs dogs ({describe_cats_vs_dogs(root)}) in {display_path(root)}: "
              + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return root
 
@@ -891,7 +918,7 @@ def oxford_pets(source: str | None = None, verbose: bool = True) -> Path:
     else:
         raise ValueError(f"source must be 'subset' or 'official', got {source!r}")
     if verbose:
-        _say(f"Oxford-IIIT Pet ({how}) in {root}")
+        _say(f"Oxford-IIIT Pet ({how}) in {display_path(root)}")
     return root
 
 

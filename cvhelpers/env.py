@@ -137,6 +137,48 @@ def fixes(info: dict) -> list[str]:
     return out
 
 
+# Lines TensorFlow's C++ core writes to stderr when it is imported, whatever TF_CPP_MIN_LOG_LEVEL says
+# (TensorFlow 2.21 on a CPU): information, not errors, that a student would read as errors.
+STARTUP_NOISE = ("All log messages before absl::InitializeLog()", "oneDNN custom operations are on",
+                 "Unable to register cuDNN", "Unable to register cuFFT", "Unable to register cuBLAS",
+                 "computation placer already registered", "TF-TRT Warning", "This TensorFlow binary is optimized",
+                 "Could not find cuda drivers", "failed call to cuInit")
+
+
+def _import_tensorflow_quietly():
+    """Import Keras and TensorFlow with their start-up lines on stderr filtered: the known harmless ones
+    (:data:`STARTUP_NOISE`) are dropped, anything else is printed again."""
+    if "tensorflow" in sys.modules:
+        import keras
+        import tensorflow as tf
+
+        return keras, tf
+    import tempfile
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no real stderr: import as usual
+        import keras
+        import tensorflow as tf
+
+        return keras, tf
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import keras
+            import tensorflow as tf
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        captured.seek(0)
+        text = captured.read().decode("utf-8", errors="replace")
+    for line in text.splitlines():
+        if line.strip() and not any(noise in line for noise in STARTUP_NOISE):
+            print(line, file=sys.stderr)
+    return keras, tf
+
+
 def setup(seed: int | None = None, *, quiet: bool = False) -> dict:
     """Check the environment, seed everything and print a short report.
 
@@ -156,8 +198,8 @@ def setup(seed: int | None = None, *, quiet: bool = False) -> dict:
     # Keras 3 warns on every fit() with a tf.data input because fit's default is shuffle=True;
     # the course's datasets shuffle themselves (cvhelpers.pipeline), so the warning is noise.
     warnings.filterwarnings("ignore", message=r".*`shuffle=True` was passed.*", category=UserWarning)
-    import keras
-    import tensorflow as tf
+    keras, tf = _import_tensorflow_quietly()
+    tf.get_logger().setLevel("ERROR")  # e.g. "N out of the last M calls triggered tf.function retracing"
 
     threads = _threads()
     if threads:
