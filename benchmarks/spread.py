@@ -4,12 +4,13 @@ Executes notebooks (fast profile unless ``--profile full``) once per (seed, thre
 with its own results folder, and collects
 
 - every **check** the notebook makes (``cvhelpers.results.check``: the lesson's asserts that depend
-  on training), with its threshold: the checks only measure here (``CVHELPERS_CHECKS_RAISE=0``), so
+  on training), with the threshold the notebook had when the run was made: the checks only measure here (``CVHELPERS_CHECKS_RAISE=0``), so
   one failing check does not hide the others;
 - every number of every **record** the notebook writes (``results.record``: test metrics, best
   epoch, ...).
 
-For each it writes min / mean / max / standard deviation to ``results/spread/NN.json`` (committed:
+For each it writes min / mean / max / standard deviation (and, for a check, the threshold that the rule of
+:func:`suggest` gives) to ``results/spread/NN.json`` (committed:
 the thresholds in the notebooks cite these files) and prints a table. Runs are merged into an
 existing file (a rerun of the same seed and thread count replaces its old run), so seeds can be
 added later. A notebook passes a run when it executes without error and every check holds.
@@ -110,10 +111,22 @@ def stats(values: list[float]) -> dict:
     return {"n": n, "min": min(values), "mean": mean, "max": max(values), "sd": sd}
 
 
-def summarise(prefix: str, runs: list[dict], profile: str) -> dict:
+def current_checks(nb: Path) -> list[str]:
+    """The names of the checks in the notebook's code now (an f-string name up to its first brace)."""
+    import re
+
+    code = "\n".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code")
+    return re.findall(r'check\(\s*f?"([^"{]+)', code)
+
+
+def summarise(prefix: str, runs: list[dict], profile: str, keep: list[str] | None = None) -> dict:
+    """Min / mean / max / sd of every check and record over ``runs``; with ``keep``, only the checks whose name
+    starts with one of those (a check since renamed or removed from the notebook is left out)."""
     checks, records = {}, {}
     for r in runs:
         for name, c in r["checks"].items():
+            if keep is not None and not any(name.startswith(k) for k in keep):
+                continue
             entry = checks.setdefault(name, {"op": c["op"], "threshold": c["threshold"], "source": c["source"],
                                              "values": [], "failures": 0})
             entry.update(op=c["op"], threshold=c["threshold"], source=c["source"])  # the newest run's threshold
@@ -126,12 +139,25 @@ def summarise(prefix: str, runs: list[dict], profile: str) -> dict:
         entry["failures"] = sum(not _holds(v, entry["op"], entry["threshold"]) for v in entry["values"])
         worst = entry["min"] if entry["op"] in (">=", ">") else entry["max"]
         entry["margin"] = abs(worst - entry["threshold"]) * (1 if _holds(worst, entry["op"], entry["threshold"]) else -1)
+        entry["suggested"] = suggest(entry)
     for entry in records.values():
         entry.update(stats(entry["values"]))
     return {"notebook": prefix, "profile": profile,
             "updated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "machine": {"platform": platform.platform(terse=True), "cpus": os.cpu_count(), "cpu": _cpu_name()},
             "runs_passed": sum(r["ok"] for r in runs), "runs": runs, "checks": checks, "records": records}
+
+
+def suggest(entry: dict) -> float:
+    """The threshold rule the notebooks follow: at least half the measured range beyond the worst run, and at
+    least 3 standard deviations beyond the mean (about 1 failure in 1,000 runs for a normal spread), whichever is
+    further from the values; never tighter than a threshold of 0 for a difference that must keep its sign."""
+    spread_ = entry["max"] - entry["min"]
+    if entry["op"] in (">=", ">"):
+        t = min(entry["min"] - spread_ / 2, entry["mean"] - 3 * entry["sd"])
+    else:
+        t = max(entry["max"] + spread_ / 2, entry["mean"] + 3 * entry["sd"])
+    return float(t)
 
 
 def _holds(v: float, op: str, t: float) -> bool:
@@ -156,10 +182,11 @@ def table(summary: dict) -> str:
         if not r["ok"]:
             failed = [n for n, c in r["checks"].items() if not c["ok"]]
             lines.append(f"- seed {r['seed']}, {r['threads']} thread(s): " + (r["error"] or f"check(s) failed: {failed}"))
-    lines += ["", "| check | threshold | min | mean | max | sd | worst − threshold | failures |", "|---|---|---|---|---|---|---|---|"]
+    lines += ["", "| check | threshold | min | mean | max | sd | worst − threshold | failures | rule's threshold |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for name, c in summary["checks"].items():
         lines.append(f"| {name} | {c['op']} {c['threshold']:.4g} | {c['min']:.4g} | {c['mean']:.4g} | {c['max']:.4g} | "
-                     f"{c['sd']:.3g} | {c['margin']:+.4g} | {c['failures']}/{c['n']} |")
+                     f"{c['sd']:.3g} | {c['margin']:+.4g} | {c['failures']}/{c['n']} | {c['op']} {c['suggested']:.4g} |")
     lines += ["", "| record value | min | mean | max | sd |", "|---|---|---|---|---|"]
     for name, c in summary["records"].items():
         if "wall_time" not in name:
@@ -177,11 +204,20 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
     ap.add_argument("--fresh", action="store_true", help="replace results/spread/NN.json instead of merging")
     ap.add_argument("--table", action="store_true", help="only print the tables of the existing files")
+    ap.add_argument("--resummarise", action="store_true",
+                    help="recompute the summaries of the existing files from their runs (no notebook is run)")
     args = ap.parse_args(argv)
     nbs = [notebook(p) for p in args.notebooks]
-    if args.table:
+    if args.table or args.resummarise:
         for nb in nbs:
-            print(table(json.loads((OUT / f"{nb.stem[:2]}.json").read_text())), "\n")
+            path = OUT / f"{nb.stem[:2]}.json"
+            summary = json.loads(path.read_text())
+            if args.resummarise:
+                summary = summarise(summary["notebook"], summary["runs"], summary["profile"], current_checks(nb))
+                tmp = path.with_suffix(".json.tmp")
+                tmp.write_text(json.dumps(summary, indent=1, sort_keys=True))
+                os.replace(tmp, path)
+            print(table(summary), "\n")
         return 0
     try:
         seeds = [int(s) for s in args.seeds.split(",")]
@@ -213,7 +249,7 @@ def main(argv=None) -> int:
             new_keys = {(r["seed"], r["threads"]) for r in runs}
             runs = [r for r in old["runs"] if (r["seed"], r["threads"]) not in new_keys] + runs
         runs.sort(key=lambda r: (r["threads"], r["seed"]))
-        summary = summarise(prefix, runs, args.profile)
+        summary = summarise(prefix, runs, args.profile, current_checks(notebook(prefix)))
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(summary, indent=1, sort_keys=True))
         os.replace(tmp, path)

@@ -28,7 +28,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .download import DataError, ChecksumError, check_file, copy_verified, download, safe_extract
+from .download import DataError, ChecksumError, check_file, copy_verified, damaged_archive, download, safe_extract
 from . import profile as _profile
 
 __all__ = [
@@ -47,7 +47,7 @@ class Artifact:
 
     filename: str  # relative path, e.g. "mnist.npz" or "weights/x.h5"
     hashes: tuple = ()  # accepted digests: "sha256:...", "md5:..." or "gitblob:..." (git's blob SHA-1)
-    size: int | None = None
+    size: int | None = None  # bytes; with no hashes, the size alone is what is verified
     urls: tuple = ()  # official URLs, tried after the mirrors
 
 
@@ -71,6 +71,9 @@ _ZALANDO = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 _KAPPS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 _HODA_CDB = ("https://raw.githubusercontent.com/amir-saniyan/HodaDatasetReader/"
              "728dd5465fcf38c3c82a1d3fda721da30b2e70ed/DigitDB/")
+# Oxford-IIIT Pet moved to thor.robots.ox.ac.uk (keras-io#1200; tensorflow-datasets downloads it
+# there); the old address is kept as a fallback. The same checksums pin both.
+_PETS = ("https://thor.robots.ox.ac.uk/datasets/pets/", "https://www.robots.ox.ac.uk/~vgg/data/pets/data/")
 
 REGISTRY: dict[str, Dataset] = {d.name: d for d in [
     Dataset(
@@ -119,13 +122,16 @@ REGISTRY: dict[str, Dataset] = {d.name: d for d in [
     ),
     Dataset(
         "cats_vs_dogs", "Kaggle Dogs vs. Cats, Microsoft's official zip (25,000 photos, ~1,600 unreadable)",
-        (Artifact("kagglecatsanddogs_5340.zip", (), None,
+        # Verified by its size only: the public records give 824,887,076 bytes. Its sha256 is not
+        # pinned because Microsoft publishes none and no second public record of one could be
+        # checked here; a zip of the right size that does not open is removed from the cache when used.
+        (Artifact("kagglecatsanddogs_5340.zip", (), 824887076,
                   ("https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/"
                    "kagglecatsanddogs_5340.zip",)),),
         "Microsoft Research licence terms (download id 54765); no open licence",
         "J. Elson, J. R. Douceur, J. Howell, J. Saul, Asirra, ACM CCS 2007.",
         "https://www.microsoft.com/en-us/download/details.aspx?id=54765",
-        note="Microsoft publishes no checksum for this zip: it is checked by opening it.",
+        note="Microsoft publishes no checksum for this zip: its size is checked, then it is checked by opening it.",
     ),
     Dataset(
         "cats_vs_dogs_small", "Chollet's small cats-vs-dogs subset (course mirror: 1000/500/500 per class)",
@@ -140,9 +146,9 @@ REGISTRY: dict[str, Dataset] = {d.name: d for d in [
     Dataset(
         "oxford_pets", "Oxford-IIIT Pet (7,390 images, 37 breeds, trimaps and head boxes)",
         (Artifact("images.tar.gz", ("sha256:67195c5e1c01f1ab5f9b6a5d22b8c27a580d896ece458917e61d459337fa318d",), 791918971,
-                  ("https://www.robots.ox.ac.uk/~vgg/data/pets/data/images.tar.gz",)),
+                  tuple(base + "images.tar.gz" for base in _PETS)),
          Artifact("annotations.tar.gz", ("sha256:52425fb6de5c424942b7626b428656fcbd798db970a937df61750c0f1d358e91",), 19173078,
-                  ("https://www.robots.ox.ac.uk/~vgg/data/pets/data/annotations.tar.gz",))),
+                  tuple(base + "annotations.tar.gz" for base in _PETS))),
         "CC BY-SA 4.0; image copyright stays with the owners",
         "O. M. Parkhi, A. Vedaldi, A. Zisserman, C. V. Jawahar, Cats and Dogs, CVPR 2012.",
         "https://www.robots.ox.ac.uk/~vgg/data/pets/",
@@ -273,10 +279,33 @@ def _local(art: Artifact) -> Path | None:
     return None
 
 
+def _removable(path) -> bool:
+    """True if ``path`` lies in the cache (ours to delete), never when it is in ``CVHELPERS_DATA_DIR``."""
+    p = Path(path).resolve()
+    for base, ours in ((data_dir(), False), (cache_dir(), True)):
+        if base is not None and p.is_relative_to(Path(base).resolve()):
+            return ours
+    return False
+
+
 def _fix_hint(art: Artifact, ds: Dataset | None = None) -> str:
     where = data_dir() or cache_dir()
     return (f"put {Path(art.filename).name} in {where / Path(art.filename).parent if Path(art.filename).parent != Path('.') else where}"
             f" (or set CVHELPERS_DATA_DIR / CVHELPERS_MIRROR to a folder or URL that has it)")
+
+
+def _fallback_note(ds: Dataset | None) -> tuple[str, str]:
+    """For a mirror-only dataset: (which official files its loader builds a subset from, "it"/"them"), else ("", "")."""
+    fb = REGISTRY.get(ds.fallback) if ds is not None and ds.fallback else None
+    if fb is None:
+        return "", ""
+    one = len(fb.artifacts) == 1
+    files = ", ".join(Path(a.filename).name for a in fb.artifacts)
+    homes = sorted({a.urls[0].rsplit("/", 1)[0] + "/" for a in fb.artifacts if a.urls})
+    where = f" ({', '.join(homes)})" if homes else ""
+    return (f"the loader builds a subset of the same size from the official {fb.name} "
+            f"{'file' if one else 'files'} {files}{where} when {'it is' if one else 'they are'} here"), \
+        ("it" if one else "them")
 
 
 def _get(art: Artifact, ds: Dataset | None = None, progress: bool = True) -> Path:
@@ -296,8 +325,15 @@ def _get(art: Artifact, ds: Dataset | None = None, progress: bool = True) -> Pat
     if offline():
         sources = [s for s in sources if s[0] == "folder"]  # a local folder is not the network
         if not sources:
-            raise DataError(f"{art.filename} is not available offline (CVHELPERS_OFFLINE=1; official URL: "
-                            f"{art.urls[0] if art.urls else 'none, course mirror only'}); {hint}")
+            if art.urls:
+                where = f"official URL: {art.urls[0]}"
+            elif _fallback_note(ds)[0]:  # what oxford_pets() / cats_vs_dogs() really do without the mirror's zip
+                note, them = _fallback_note(ds)
+                where = (f"only the course mirror has this file, but {note}: unset CVHELPERS_OFFLINE to "
+                         f"download {them}, or put {them} in {data_dir() or cache_dir()}")
+            else:
+                where = "no official URL, only the course mirror has this file"
+            raise DataError(f"{art.filename} is not available offline (CVHELPERS_OFFLINE=1; {where}); {hint}")
     if not sources and not errors:
         note = f" {ds.note}" if ds is not None and ds.note else ""
         raise DataError(f"{art.filename} has no official download URL.{note} Fix: {hint}")
@@ -318,6 +354,8 @@ def _get(art: Artifact, ds: Dataset | None = None, progress: bool = True) -> Pat
     reasons = "; ".join(e.reason or str(e).split("; ")[0] for e in errors)
     if offline():
         reasons += "; CVHELPERS_OFFLINE=1, so no download was tried"
+        if not art.urls and _fallback_note(ds)[0]:
+            reasons += f" ({_fallback_note(ds)[0]})"
     elif not art.urls:
         reasons += "; no official download URL" + (f" ({ds.note})" if ds is not None and ds.note else "")
     raise DataError(f"{art.filename}: every source failed ({reasons}); {hint}")
@@ -512,15 +550,19 @@ def fetch_profile(profile: str, progress: bool = True, out=None) -> tuple[list[s
             (optional_failed if r.optional else failed).append(f"{r.need}: {exc}")
             continue
         for p in paths:
-            print(f"{r.need}: {p} ({'checksum verified' if _hashes_of(p) else 'no published checksum; opened when used'})",
-                  file=out)
+            print(f"{r.need}: {p} ({_verified_how(p)})", file=out)
     return failed, optional_failed
 
 
-def _hashes_of(path: Path) -> tuple:
-    """The registered checksums of a file ``fetch`` returned (matched by name)."""
+def _verified_how(path: Path) -> str:
+    """How a file ``fetch`` returned was verified (its artifact matched by name), in words."""
     arts = [a for ds in REGISTRY.values() for form in (ds.artifacts, *ds.alternatives) for a in form]
-    return next((a.hashes for a in [*arts, *WEIGHTS.values()] if Path(a.filename).name == Path(path).name), ())
+    art = next((a for a in [*arts, *WEIGHTS.values()] if Path(a.filename).name == Path(path).name), None)
+    if art is not None and art.hashes:
+        return "checksum verified"
+    if art is not None and art.size is not None:
+        return "size verified; no published checksum, opened when used"
+    return "no published checksum; opened when used"
 
 
 # ----------------------------------------------------------------------------- loaders
@@ -684,11 +726,15 @@ def build_cats_vs_dogs_subset(zip_path, out_dir, counts=(1000, 500, 1000)) -> di
     Files that are not JFIF JPEGs (the zip holds ~1,600 unreadable or non-JPEG files, some empty)
     are dropped, exactly as the Keras example does; the first ``counts`` readable images of each
     class, in numeric order, go to train, validation and test. Writes to a temporary folder that
-    is renamed into place. Returns counts of kept and dropped files.
+    is renamed into place. Returns counts of kept and dropped files. A zip that does not open (cut
+    short, corrupt, not Microsoft's) is a one-line :class:`DataError`; if it lies in the cache it
+    is removed, so that the next run downloads it again.
     """
     import re
     import shutil
     import zipfile
+
+    from .download import DAMAGED_ARCHIVE
 
     out_dir = Path(out_dir)
     if out_dir.exists():
@@ -698,14 +744,20 @@ def build_cats_vs_dogs_subset(zip_path, out_dir, counts=(1000, 500, 1000)) -> di
     pat = re.compile(r"(?:^|/)PetImages/(Cat|Dog)/(\d+)\.jpg$")
     need = sum(counts)
     dropped = 0
-    with zipfile.ZipFile(zip_path) as zf:
+    try:
+        zf = zipfile.ZipFile(zip_path)
+    except DAMAGED_ARCHIVE as exc:
+        raise damaged_archive(zip_path, exc, _removable(zip_path)) from None
+    with zf:
         members: dict[str, list] = {"cat": [], "dog": []}
         for info in zf.infolist():
             m = pat.search(info.filename)
             if m:
                 members[m.group(1).lower()].append((int(m.group(2)), info))
         if not members["cat"] or not members["dog"]:
-            raise DataError(f"{zip_path} has no PetImages/Cat and PetImages/Dog folders; delete it and fetch it again")
+            zf.close()
+            raise damaged_archive(zip_path, "no PetImages/Cat and PetImages/Dog folders: not Microsoft's zip",
+                                  _removable(zip_path))
         try:
             for label, items in members.items():
                 items.sort(key=lambda t: t[0])
@@ -726,6 +778,9 @@ def build_cats_vs_dogs_subset(zip_path, out_dir, counts=(1000, 500, 1000)) -> di
                 if kept < need:
                     raise DataError(f"{zip_path}: only {kept} readable {label} images, {need} needed")
             os.replace(tmp, out_dir)
+        except DAMAGED_ARCHIVE as exc:  # a member that does not decompress (bad CRC, corrupt data)
+            zf.close()
+            raise damaged_archive(zip_path, exc, _removable(zip_path)) from None
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return {"dropped_before_subset_complete": dropped}
@@ -752,13 +807,14 @@ def cats_vs_dogs(source: str | None = None, verbose: bool = True) -> Path:
         try:
             (zpath,) = fetch("cats_vs_dogs_small")
         except DataError as exc:
-            if offline() or find("cats_vs_dogs") is None and not REGISTRY["cats_vs_dogs"].artifacts[0].urls:
-                raise
+            if find("cats_vs_dogs") is None and (offline() or not REGISTRY["cats_vs_dogs"].artifacts[0].urls):
+                raise  # (a zip already here is used, offline too, as the offline message of _get says)
             # No course mirror: make a subset of the same size from the official zip instead.
             _say(f"course subset unavailable ({str(exc).split(';')[0]}); using Microsoft's official zip")
             source, counts = "official", (1000, 500, 500)
         else:
-            root = safe_extract(zpath, cache_dir() / "extracted" / "cats_vs_dogs_small") / "cats_vs_dogs_small"
+            root = safe_extract(zpath, cache_dir() / "extracted" / "cats_vs_dogs_small",
+                                remove_damaged=_removable(zpath)) / "cats_vs_dogs_small"
     if source == "official":
         (zpath,) = fetch("cats_vs_dogs")
         root = cache_dir() / "extracted" / f"cats_vs_dogs_{'-'.join(map(str, counts))}"
@@ -870,8 +926,13 @@ def build_pets_subset(tarballs, out_dir) -> dict:
                         with tf.extractfile(m) as src, open(target, "wb") as dst:
                             shutil.copyfileobj(src, dst)
                         found.add(rel)
-            except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-                raise DataError(f"{tarball}: unreadable archive ({exc}); delete it and fetch it again") from None
+            except (tarfile.TarError, EOFError, zlib.error) as exc:
+                raise damaged_archive(tarball, f"unreadable archive: {exc}", _removable(tarball)) from None
+            except OSError as exc:  # gzip's "not a gzipped file" (BadGzipFile), or a disk problem
+                if isinstance(exc, gzip.BadGzipFile):
+                    raise damaged_archive(tarball, f"unreadable archive: {exc}", _removable(tarball)) from None
+                raise DataError(f"{tarball}: reading or unpacking failed ({exc}); check the free disk space "
+                                "and run this again") from None
         missing = sorted(want - found)
         if missing:
             raise DataError(f"the Oxford-IIIT Pet tarballs lack {len(missing)} file(s) of the course subset "
@@ -912,7 +973,8 @@ def oxford_pets(source: str | None = None, verbose: bool = True) -> Path:
                     build_pets_subset(tarballs, root)
             how = "course subset, built from the official tarballs"
         else:
-            root = safe_extract(zpath, cache_dir() / "extracted" / "oxford_pets_subset") / "oxford_pets_subset"
+            root = safe_extract(zpath, cache_dir() / "extracted" / "oxford_pets_subset",
+                                remove_damaged=_removable(zpath)) / "oxford_pets_subset"
     elif source == "official":
         root = _extract_pets_tarballs(fetch("oxford_pets"), cache_dir() / "extracted" / "oxford_pets")
     else:
@@ -942,7 +1004,7 @@ def _extract_pets_tarballs(paths, root: Path) -> Path:
             for p in paths:
                 top = Path(p).name.split(".")[0]  # "images" or "annotations"
                 part = staging / f".part-{top}"
-                _extract_to(Path(p), part)
+                _extract_to(Path(p), part, _removable(p))
                 if not (part / top).is_dir():
                     raise DataError(f"{p}: expected a top folder {top!r} in the archive; delete the file and fetch it again")
                 os.replace(part / top, staging / top)

@@ -5,12 +5,15 @@ The pieces are small and independent:
 * :func:`download` streams a URL to a partial file beside the target (with a tqdm progress bar),
   checks the size and checksum, and renames it into place atomically. Resets, truncated bodies,
   stalls and 5xx/429 answers are retried with back-off (a ``Retry-After`` the server sends is
-  honoured when it fits the limits below); 404/403, redirect loops, checksum mismatches and a
-  connection that is too slow are not.
+  honoured when it fits the limits below); 404/403, redirect loops, checksum mismatches, a
+  connection that is too slow and a certificate that fails verification are not.
 * :func:`copy_verified` does the same for a file in a local folder (a classroom share used as a
   mirror): copied to a temporary file, verified, renamed into place.
 * A file lock (``<file>.lock``) makes two kernels fetching the same file wait for each other.
-* :func:`safe_extract` unpacks a zip/tar archive and refuses absolute paths, ``..`` and links.
+* :func:`safe_extract` unpacks a zip/tar archive and refuses absolute paths, ``..`` and links;
+  an archive that turns out to be damaged (truncated, not what its name says) is reported in one
+  line and, when the caller says the file may go (a file in the cache), removed so that the next
+  run fetches it again.
 
 **Partial files and resuming.** Each source has its own partial file,
 ``.<name>.<key>.part`` (``key``: 10 hex digits of the SHA-1 of the URL), and beside it a small
@@ -50,7 +53,9 @@ file was expected (a captive portal or login page) is reported as such.
 
 Checksums are written ``"sha256:<hex>"``, ``"md5:<hex>"``, ``"sha1:<hex>"`` or ``"gitblob:<hex>"``;
 the last is git's blob id, the SHA-1 of ``b"blob <size>\\0"`` followed by the bytes, which
-verifies a file exactly even when its size is not recorded anywhere else.
+verifies a file exactly even when its size is not recorded anywhere else. A file may also be
+checked by its size alone (no checksum given). MD5 and SHA-1 serve as integrity checks only, so
+they are asked for with ``usedforsecurity=False`` and work on FIPS-mode systems too.
 
 >>> from cvhelpers.download import file_hash
 >>> import tempfile, pathlib
@@ -64,21 +69,25 @@ verifies a file exactly even when its size is not recorded anywhere else.
 from __future__ import annotations
 
 import email.utils
+import gzip
 import hashlib
 import http.client
 import json
 import os
 import shutil
 import socket
+import ssl
 import stat
 import tarfile
 import time
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
-__all__ = ["DataError", "ChecksumError", "file_hash", "check_file", "download", "copy_verified", "safe_extract"]
+__all__ = ["DataError", "ChecksumError", "file_hash", "check_file", "download", "copy_verified", "safe_extract",
+           "damaged_archive"]
 
 USER_AGENT = "cvhelpers (deep-learning-for-computer-vision course)"
 _CHUNK = 1 << 20
@@ -109,11 +118,12 @@ class ChecksumError(DataError):
 
 # ----------------------------------------------------------------------------- checksums
 def _new_hash(algorithm: str, size: int):
+    # Integrity checks, not security: usedforsecurity=False lets MD5/SHA-1 work on FIPS-mode systems.
     if algorithm == "gitblob":
-        h = hashlib.sha1()
+        h = hashlib.sha1(usedforsecurity=False)
         h.update(b"blob %d\0" % size)
         return h
-    return hashlib.new(algorithm)
+    return hashlib.new(algorithm, usedforsecurity=False)
 
 
 def file_hash(path, algorithm: str = "sha256") -> str:
@@ -225,7 +235,7 @@ class _Part:
     """The partial download of ``dest`` from one ``url`` and its record (see the module docstring)."""
 
     def __init__(self, dest: Path, url: str):
-        key = hashlib.sha1(url.encode()).hexdigest()[:10]
+        key = hashlib.sha1(url.encode(), usedforsecurity=False).hexdigest()[:10]  # a file name, not security
         self.url = url
         self.path = dest.with_name(f".{dest.name}.{key}.part")
         self.record = dest.with_name(f".{dest.name}.{key}.part.json")
@@ -379,7 +389,20 @@ class _Html(Exception):
     """The answer is an HTML page where a data file was expected."""
 
 
+def _cert_failure(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification error inside ``exc`` (a URLError or the error itself), or None."""
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    return reason if isinstance(reason, ssl.SSLCertVerificationError) else None
+
+
+CERT_HINT = ("usually a proxy or firewall that inspects HTTPS, a wrong clock or an outdated certificate "
+             "store: run `pip install -U certifi` and set SSL_CERT_FILE to the path `python -m certifi` "
+             "prints (python.org's macOS Python: run 'Install Certificates.command'), or")
+
+
 def _is_transient(exc: BaseException) -> bool:
+    if _cert_failure(exc) is not None:  # a certificate does not heal by asking again
+        return False
     if isinstance(exc, urllib.error.HTTPError):
         return exc.code in _RETRY_STATUS
     if isinstance(exc, urllib.error.URLError):
@@ -398,6 +421,10 @@ def _describe(exc: BaseException) -> str:
         if exc.code in _REDIRECT_STATUS:
             return f"HTTP {exc.code}: the server redirects in a loop (or too often)"
         return f"HTTP {exc.code} {_one_line(exc.reason)}"
+    cert = _cert_failure(exc)
+    if cert is not None:
+        why = cert.verify_message or cert.reason or str(cert)
+        return f"SSL certificate verification failed ({_one_line(why)})"
     if isinstance(exc, urllib.error.URLError):
         return f"network error ({_one_line(exc.reason)})"
     if isinstance(exc, http.client.IncompleteRead):
@@ -451,6 +478,9 @@ def _transfer(url, part: _Part, lim: _Limits, size, retries, backoff, progress, 
             last = exc
             if isinstance(exc, urllib.error.HTTPError) and exc.code in (401, 403, 404, 410):
                 raise fail(_describe(exc), keep=False) from None
+            if _cert_failure(exc) is not None:  # not retried: say what it is and what to do
+                why = _describe(exc)
+                raise DataError(f"{url}: {why}, {CERT_HINT} {hint}", reason=f"{url}: {why}") from None
             if not _is_transient(exc) or attempt == retries:
                 break
             wait = backoff * (2 ** attempt)
@@ -556,27 +586,66 @@ def _check_member_name(name: str, archive) -> PurePosixPath:
     return p
 
 
-def safe_extract(archive, dest) -> Path:
+# What a damaged archive raises while it is read: a truncated or corrupt zip, tar or gzip stream.
+DAMAGED_ARCHIVE = (zipfile.BadZipFile, tarfile.ReadError, tarfile.CompressionError, gzip.BadGzipFile,
+                   EOFError, zlib.error)
+
+
+def damaged_archive(archive, why, remove: bool = False) -> DataError:
+    """The one-line error for a damaged ``archive``; with ``remove``, the file is deleted first.
+
+    ``why`` is an exception or a short text. Only a file the caller owns (a download in the
+    cache) may be removed, so that the next run fetches it again; a file in a read-only share
+    is left alone and the message says to replace it.
+    """
+    archive = Path(archive)
+    if isinstance(why, BaseException):
+        why = f"{type(why).__name__}: {why}" if str(why) else type(why).__name__
+    removed = False
+    if remove:
+        try:
+            archive.unlink(missing_ok=True)
+            removed = True
+        except OSError:
+            pass
+    what = f"{archive}: the file is damaged ({why})"
+    if removed:
+        return DataError(f"{what}; it was removed: run this again to fetch it anew", reason=what)
+    return DataError(f"{what}; delete or replace it and fetch it again", reason=what)
+
+
+def safe_extract(archive, dest, *, remove_damaged: bool = False) -> Path:
     """Extract a zip or tar archive into ``dest`` and return ``dest``.
 
     Every member is checked *before* anything is written: absolute paths, ``..`` components,
     symbolic/hard links and device files are refused with :class:`DataError`. Extraction goes to
     a temporary folder beside ``dest`` that is renamed into place, so an interrupted extraction
-    never leaves a half-filled ``dest``.
+    never leaves a half-filled ``dest``. An archive that is damaged (not a zip or tar at all, cut
+    short, a bad CRC) is a :class:`DataError` saying so; with ``remove_damaged`` (a file in the
+    cache) the archive is also deleted, so that the next fetch downloads it again.
     """
     archive, dest = Path(archive), Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     with _lock(dest, 3600.0):
         if dest.exists():
             return dest
-        _extract_to(archive, dest)
+        _extract_to(archive, dest, remove_damaged)
     return dest
 
 
-def _extract_to(archive: Path, dest: Path) -> None:
+def _extract_to(archive: Path, dest: Path, remove_damaged: bool = False) -> None:
     tmp = dest.with_name(f".{dest.name}.extract-{os.getpid()}")
     if tmp.exists():
         shutil.rmtree(tmp)
+    try:
+        _unpack(archive, tmp, remove_damaged)
+        os.replace(tmp, dest)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _unpack(archive: Path, tmp: Path, remove_damaged: bool) -> None:
     try:
         if zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as zf:
@@ -596,8 +665,7 @@ def _extract_to(archive: Path, dest: Path) -> None:
                         raise DataError(f"{archive}: refusing link or special file {m.name!r} in the archive; delete the file and fetch it again")
                 tf.extractall(tmp, members=members, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
         else:
-            raise DataError(f"{archive}: not a zip or tar archive; delete it and fetch it again")
-        os.replace(tmp, dest)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+            raise damaged_archive(archive, "not a zip or tar archive: cut short, or another kind of file",
+                                  remove_damaged)
+    except DAMAGED_ARCHIVE as exc:
+        raise damaged_archive(archive, exc, remove_damaged) from None

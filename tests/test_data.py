@@ -223,6 +223,14 @@ def test_build_subset_drops_unreadable_files(tmp_path):
     assert not (tmp_path / "too big").exists()
 
 
+def _small_official_zip(monkeypatch, size, urls=None):
+    """Microsoft's zip in the registry with the size (and URLs) of a small test zip instead of the real ones."""
+    real = D.REGISTRY["cats_vs_dogs"]
+    art = D.Artifact(real.artifacts[0].filename, (), size, real.artifacts[0].urls if urls is None else tuple(urls))
+    monkeypatch.setitem(D.REGISTRY, "cats_vs_dogs", D.Dataset("cats_vs_dogs", real.title, (art,), real.licence,
+                                                               real.citation, note=real.note))
+
+
 def test_fast_profile_without_mirror_builds_subset_from_official_zip(clean_env, monkeypatch, server, tmp_path):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
@@ -230,6 +238,7 @@ def test_fast_profile_without_mirror_builds_subset_from_official_zip(clean_env, 
             for i in range(2000):
                 zf.writestr(f"PetImages/{label}/{i}.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes([i % 256]))
     server.add("kagglecatsanddogs_5340.zip", buf.getvalue())
+    _small_official_zip(monkeypatch, len(buf.getvalue()))  # the registry checks the real zip's size
     monkeypatch.setenv("CVHELPERS_FAST", "1")
     monkeypatch.setenv("CVHELPERS_MIRROR", f"{server.base}/ok")  # has the official zip, not the course subset
     root = D.cats_vs_dogs()
@@ -370,13 +379,15 @@ def test_bad_official_pets_archive_leaves_nothing(clean_env, monkeypatch, server
     else:
         *tarballs, _ = _official_pets(tmp_path)
         tarballs[0].write_bytes(tarballs[0].read_bytes()[: 2000])  # cut short: gzip/tar stream ends early
-        expected = "images.tar.gz: unreadable archive"
+        expected = "images.tar.gz: the file is damaged \\(unreadable archive"
     _serve_official_pets(monkeypatch, server, tarballs)
     with pytest.raises(DataError, match=expected) as err:
         D.oxford_pets(source="subset", verbose=False)
     assert "\n" not in str(err.value)
     assert not [p for p in (clean_env / "extracted").iterdir() if not p.name.endswith(".lock")]
     assert not (clean_env.parent / "escape.txt").exists()
+    if fault == "not a tarball":  # a damaged download in the cache is removed, so the next run fetches it anew
+        assert "it was removed" in str(err.value) and not (clean_env / "images.tar.gz").exists()
 
 
 def test_pets_subset_names_match_the_course_zip(mirror_dir):
@@ -387,3 +398,148 @@ def test_pets_subset_names_match_the_course_zip(mirror_dir):
     xmls = {Path(f).stem for f in files if f.startswith("oxford_pets_subset/annotations/xmls/") and f.endswith(".xml")}
     names = D.pets_subset_names()
     assert set(names) == images and {n for n, x in names.items() if x} == xmls
+
+
+# ----------------------------------------------------------------------------- registry fixes (issue 21)
+def test_pets_tarballs_come_from_the_new_host_first_then_the_old_one():
+    """The files moved to thor.robots.ox.ac.uk (keras-io#1200, tensorflow-datasets); the old address stays as a fallback."""
+    for art in D.REGISTRY["oxford_pets"].artifacts:
+        assert art.urls == (f"https://thor.robots.ox.ac.uk/datasets/pets/{art.filename}",
+                            f"https://www.robots.ox.ac.uk/~vgg/data/pets/data/{art.filename}")
+        assert art.hashes and art.size  # the same checksum pins the file whichever host serves it
+
+
+def test_the_second_official_url_is_used_when_the_first_fails(clean_env, monkeypatch, server):
+    payload = b"moved file" * 100
+    h = server.add("moved.bin", payload)
+    urls = (server.url("404", "moved.bin"), server.url("ok", "moved.bin"))
+    monkeypatch.setitem(D.REGISTRY, "moved", D.Dataset("moved", "a moved dataset",
+                                                       (D.Artifact("moved.bin", (h,), len(payload), urls),), "l", "c"))
+    (p,) = D.fetch("moved", progress=False)
+    assert p.read_bytes() == payload
+    assert server.count("404", "moved.bin") == 1 and server.count("ok", "moved.bin") == 1
+
+
+def _cats_zip(per_class: int = 2500, other: bool = False) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for label in ("Cat", "Dog"):
+            for i in range(per_class):
+                name = f"{'Other' if other else 'PetImages'}/{label}/{i}.jpg"
+                zf.writestr(name, b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes([i % 256]))
+    return buf.getvalue()
+
+
+def test_microsofts_zip_is_checked_by_its_size(clean_env, monkeypatch, server):
+    art = D.REGISTRY["cats_vs_dogs"].artifacts[0]
+    assert art.size == 824_887_076 and art.hashes == ()  # size only: no sha256 could be checked against a second record
+    small = _cats_zip(10)
+    server.add(art.filename, small)
+    url = server.url("ok", art.filename)
+    _small_official_zip(monkeypatch, art.size, [url])  # the real size, a local URL serving another file
+    with pytest.raises(DataError) as err:
+        D.fetch("cats_vs_dogs", progress=False)
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(f"{url}: got {len(small):,} bytes, expected 824,887,076; put {art.filename}")
+    assert [p.name for p in clean_env.iterdir() if not p.name.endswith(".lock")] == []  # removed, no part kept
+    (clean_env / art.filename).write_bytes(small)  # a wrong file in the cache is not taken for the zip...
+    assert D.find("cats_vs_dogs") is None
+    with pytest.raises(DataError, match="expected 824,887,076"):
+        D.cats_vs_dogs(source="official", verbose=False)
+    assert not (clean_env / art.filename).exists()  # ...and is removed when the loader tries again
+
+
+@pytest.mark.parametrize("damage", ["truncated", "bad crc", "foreign"])
+def test_a_damaged_official_zip_is_one_line_removed_and_fetched_anew(clean_env, monkeypatch, server, damage):
+    """A zip of the registered size that does not open: no BadZipFile traceback, nothing half-built, removed."""
+    good = _cats_zip()
+    if damage == "truncated":
+        bad = good[: len(good) // 2]
+    elif damage == "bad crc":
+        bad = bytearray(good)
+        bad[good.index(b"PetImages/Cat/5.jpg") + len("PetImages/Cat/5.jpg") + 8] ^= 0xFF  # in the member's bytes
+        bad = bytes(bad)
+    else:
+        bad = _cats_zip(other=True)
+    name = "kagglecatsanddogs_5340.zip"
+    server.add(name, bad)
+    _small_official_zip(monkeypatch, len(bad), [server.url("ok", name)])
+    with pytest.raises(DataError) as err:
+        D.cats_vs_dogs(source="official", verbose=False)
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(f"{clean_env / name}: the file is damaged (")
+    assert msg.endswith("it was removed: run this again to fetch it anew"), msg
+    assert not (clean_env / name).exists()
+    assert [p.name for p in (clean_env / "extracted").iterdir() if not p.name.endswith(".lock")] == []
+    server.add(name, good)  # the next run downloads it again and builds the subset
+    _small_official_zip(monkeypatch, len(good), [server.url("ok", name)])
+    root = D.cats_vs_dogs(source="official", verbose=False)
+    assert len(list((root / "test" / "cat").iterdir())) == 1000 and server.count("ok", name) == 2
+
+
+def test_a_damaged_zip_in_the_data_dir_is_left_alone(clean_env, monkeypatch, tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    bad = _cats_zip()[:5000]
+    (share / "kagglecatsanddogs_5340.zip").write_bytes(bad)
+    monkeypatch.setenv("CVHELPERS_DATA_DIR", str(share))
+    _small_official_zip(monkeypatch, len(bad))
+    with pytest.raises(DataError, match="damaged.*delete or replace it and fetch it again") as err:
+        D.cats_vs_dogs(source="official", verbose=False)
+    assert "removed" not in str(err.value) and (share / "kagglecatsanddogs_5340.zip").read_bytes() == bad
+
+
+def test_offline_subset_errors_name_the_official_files_the_loader_builds_them_from(clean_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("CVHELPERS_OFFLINE", "1")
+    monkeypatch.setenv("CVHELPERS_FAST", "1")
+    with pytest.raises(DataError) as err:
+        D.oxford_pets(verbose=False)
+    msg = str(err.value)
+    assert "\n" not in msg and "none, course mirror only" not in msg
+    assert msg.startswith("oxford_pets_subset.zip is not available offline (CVHELPERS_OFFLINE=1; only the course "
+                          "mirror has this file, but the loader builds a subset of the same size from the official "
+                          "oxford_pets "
+                          "files images.tar.gz, annotations.tar.gz (https://thor.robots.ox.ac.uk/datasets/pets/) "
+                          "when they are here: unset CVHELPERS_OFFLINE to download them, or put them in "), msg
+    with pytest.raises(DataError) as err:
+        D.cats_vs_dogs(verbose=False)
+    assert "official cats_vs_dogs file kagglecatsanddogs_5340.zip (https://download.microsoft.com/" in str(err.value)
+    assert "when it is here: unset CVHELPERS_OFFLINE to download it, or put it in" in str(err.value)
+    for folder in ("share1", "share2"):
+        (tmp_path / folder).mkdir()
+    monkeypatch.setenv("CVHELPERS_MIRROR", f"{tmp_path / 'share1'} {tmp_path / 'share2'}")  # folders without it
+    with pytest.raises(DataError, match="no download was tried \\(the loader builds a subset of the same size from the official"):
+        D.fetch("oxford_pets_subset")
+
+
+def test_offline_the_subsets_are_built_from_official_files_already_here(clean_env, monkeypatch, server, tmp_path):
+    """What the offline message says is true: official files in the cache are enough, for both subsets."""
+    *tarballs, _ = _official_pets(tmp_path)
+    _serve_official_pets(monkeypatch, server, tarballs)  # registers their checksums; the URLs are never used
+    clean_env.mkdir(parents=True, exist_ok=True)
+    for t in tarballs:
+        shutil.copy(t, clean_env / t.name)
+    blob = _cats_zip(2000)
+    (clean_env / "kagglecatsanddogs_5340.zip").write_bytes(blob)
+    _small_official_zip(monkeypatch, len(blob))
+    monkeypatch.setenv("CVHELPERS_OFFLINE", "1")
+    monkeypatch.setenv("CVHELPERS_FAST", "1")
+    root = D.oxford_pets(verbose=False)
+    assert len(list((root / "images").iterdir())) == 393
+    root = D.cats_vs_dogs(verbose=False)
+    assert D.describe_cats_vs_dogs(root) == "Microsoft's official zip, unreadable files dropped, 1000/500/500 per class"
+    assert server.hits == {}
+
+
+def test_readme_data_section_names_every_check_the_registry_uses():
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = text.split("## Data: where it comes from, where it goes", 1)[1].split("\n## ", 1)[0]
+    arts = [a for ds in D.REGISTRY.values() for form in (ds.artifacts, *ds.alternatives) for a in form]
+    arts += list(D.WEIGHTS.values())
+    words = {"sha256": "SHA-256", "md5": "MD5", "sha1": "SHA-1", "gitblob": "git blob SHA-1"}
+    for algo in {h.split(":")[0] for a in arts for h in a.hashes}:
+        assert words[algo] in section, algo
+    for a in arts:
+        if not a.hashes and a.size:  # checked by size only: the README says so
+            assert a.filename in section and f"{a.size:,}" in section, a.filename
+    assert "SHA-256 checksums)" not in section  # the old claim that every file has one

@@ -255,3 +255,76 @@ def test_not_an_archive(tmp_path):
     f.write_bytes(b"not an archive")
     with pytest.raises(DataError, match="not a zip or tar"):
         safe_extract(f, tmp_path / "out")
+
+
+@pytest.mark.parametrize("kind", ["truncated zip", "bad crc zip", "truncated tar.gz", "html page"])
+def test_a_damaged_archive_is_one_line_and_removed_when_allowed(tmp_path, kind):
+    """Issue 21: a damaged archive is a DataError (no BadZipFile/ReadError traceback), removed when it is ours."""
+    if kind.endswith("zip"):
+        good = _zip(tmp_path / "good.zip", [(f"d/{i}.txt", bytes([i]) * 5000, None) for i in range(20)])
+    elif kind == "truncated tar.gz":
+        good = tmp_path / "good.tar.gz"
+        with tarfile.open(good, "w:gz") as tf:
+            import io
+
+            for i in range(20):
+                info = tarfile.TarInfo(f"d/{i}.bin")
+                info.size = 50_000
+                tf.addfile(info, io.BytesIO(os.urandom(50_000)))
+    blob = good.read_bytes() if kind != "html page" else b"<!DOCTYPE html><html>log in</html>"
+    if kind.startswith("truncated"):
+        blob = blob[: len(blob) // 2]
+    elif kind == "bad crc zip":  # the structure is intact, one member's compressed bytes are not
+        blob = bytearray(blob)
+        at = blob.index(b"d/10.txt") + len("d/10.txt") + 10
+        blob[at] ^= 0xFF
+        blob = bytes(blob)
+    for remove in (False, True):
+        arc = tmp_path / f"damaged-{remove}{'.zip' if 'zip' in kind else '.tar.gz'}"
+        arc.write_bytes(blob)
+        with pytest.raises(DataError) as err:
+            safe_extract(arc, tmp_path / f"out-{remove}", remove_damaged=remove)
+        msg = str(err.value)
+        assert "\n" not in msg and str(arc) in msg and "damaged" in msg, msg
+        assert ("removed" in msg) == remove and arc.exists() != remove, msg
+        assert "fetch it" in msg
+        assert not (tmp_path / f"out-{remove}").exists()  # nothing half-extracted
+        assert [p.name for p in tmp_path.iterdir() if ".extract-" in p.name] == []
+
+
+def test_md5_and_sha1_work_on_a_fips_system(server, tmp_path, monkeypatch):
+    """Issue 21: FIPS-mode OpenSSL refuses MD5/SHA-1 unless asked with usedforsecurity=False."""
+    import hashlib
+
+    real_new, real_md5, real_sha1 = hashlib.new, hashlib.md5, hashlib.sha1
+
+    def refuse(name, kwargs):
+        if name.lower() in ("md5", "sha1") and kwargs.get("usedforsecurity", True):
+            raise ValueError(f"[digital envelope routines] unsupported: {name} disabled for FIPS")
+
+    def fips_new(name, *args, **kwargs):
+        refuse(name, kwargs)
+        return real_new(name, *args, **kwargs)
+
+    def fips_md5(*args, **kwargs):
+        refuse("md5", kwargs)
+        return real_md5(*args, **kwargs)
+
+    def fips_sha1(*args, **kwargs):
+        refuse("sha1", kwargs)
+        return real_sha1(*args, **kwargs)
+
+    md5 = "md5:" + real_md5(PAYLOAD).hexdigest()
+    blob = "gitblob:" + real_sha1(b"blob %d\0" % len(PAYLOAD) + PAYLOAD).hexdigest()
+    sha1 = "sha1:" + real_sha1(PAYLOAD).hexdigest()
+    server.add("fips.bin", PAYLOAD)
+    monkeypatch.setattr(hashlib, "new", fips_new)
+    monkeypatch.setattr(hashlib, "md5", fips_md5)
+    monkeypatch.setattr(hashlib, "sha1", fips_sha1)
+    with pytest.raises(ValueError, match="FIPS"):  # the simulation bites where the keyword is missing
+        hashlib.md5(b"x")
+    for i, h in enumerate((md5, blob, sha1)):
+        dest = tmp_path / f"fips{i}.bin"
+        download(server.url("ok", "fips.bin"), dest, hashes=(h,), progress=False)  # the part's name uses SHA-1 too
+        assert check_file(dest, (h,))
+    assert file_hash(dest, "md5") == md5.split(":")[1]

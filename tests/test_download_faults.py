@@ -365,3 +365,114 @@ def test_part_files_are_named_per_source(tmp_path):
     a = DL._Part(tmp_path / "x.npz", "http://mirror/x.npz")
     b = DL._Part(tmp_path / "x.npz", "https://official/x.npz")
     assert a.path != b.path and a.path.name.startswith(".x.npz.") and a.record.name == a.path.name + ".json"
+
+
+# ----------------------------------------------------------------------------- SSL certificate
+def _self_signed_cert(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 made here (``cryptography`` or the ``openssl`` CLI), or skip."""
+    import datetime
+    import ipaddress
+    import shutil
+    import subprocess
+
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+    except ImportError:
+        openssl = shutil.which("openssl")
+        if openssl is None:
+            pytest.skip("neither the cryptography package nor the openssl command is here")
+        done = subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                               "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                               "-keyout", str(key), "-out", str(cert)], capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"openssl could not make a certificate: {done.stderr.strip()[-200:]}")
+        return cert, key
+    pkey = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    crt = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(pkey.public_key())
+           .serial_number(x509.random_serial_number())
+           .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=2))
+           .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+           .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+           .sign(pkey, hashes.SHA256()))
+    cert.write_bytes(crt.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(pkey.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    return cert, key
+
+
+@pytest.fixture
+def https_server(tmp_path):
+    """An HTTPS server on 127.0.0.1 with a self-signed certificate; counts the connections it accepts."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    cert, key = _self_signed_cert(tmp_path)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(PAYLOAD)))
+            self.end_headers()
+            self.wfile.write(PAYLOAD)
+
+    class TLSServer(ThreadingHTTPServer):
+        daemon_threads = True
+        connections = 0
+
+        def get_request(self):
+            sock, addr = super().get_request()
+            self.connections += 1
+            sock.settimeout(5)
+            return ctx.wrap_socket(sock, server_side=True), addr  # a failed handshake is dropped quietly
+
+    httpd = TLSServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield httpd, f"https://127.0.0.1:{httpd.server_address[1]}", cert
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_certificate_that_fails_verification_is_not_retried_and_says_what_to_do(https_server, tmp_path,
+                                                                                   monkeypatch):
+    httpd, base, cert = https_server
+    for var in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    t = time.monotonic()
+    with pytest.raises(DataError) as err:
+        download(f"{base}/x.bin", tmp_path / "x.bin", progress=False, backoff=1)  # 4 retries by default
+    msg = str(err.value)
+    assert time.monotonic() - t < 1 and httpd.connections == 1  # not retried: asking again won't heal it
+    assert "\n" not in msg and msg.startswith(f"{base}/x.bin: SSL certificate verification failed (")
+    assert "self-signed" in msg or "self signed" in msg, msg
+    assert "proxy" in msg and "pip install -U certifi" in msg and "SSL_CERT_FILE" in msg
+    assert msg.endswith(f"download it by hand and save it as {tmp_path / 'x.bin'}")
+    assert err.value.reason == f"{base}/x.bin: " + msg.split(": ", 1)[1].split(", usually")[0]
+    assert not (tmp_path / "x.bin").exists() and _parts(tmp_path) == []
+    # what the message advises works: a certificate store that holds the certificate
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    download(f"{base}/x.bin", tmp_path / "x.bin", progress=False)
+    assert (tmp_path / "x.bin").read_bytes() == PAYLOAD
+
+
+def test_a_certificate_failure_through_the_data_layer_names_the_fix(clean_env, https_server, monkeypatch, quick):
+    httpd, base, _ = https_server
+    _register(monkeypatch, "tls", PAYLOAD, [f"{base}/t.bin"], "t.bin")
+    with pytest.raises(DataError) as err:
+        D.fetch("tls", progress=False)
+    msg = str(err.value)
+    assert "SSL certificate verification failed" in msg and "certifi" in msg and "CVHELPERS_MIRROR" in msg, msg
+    assert httpd.connections == 1

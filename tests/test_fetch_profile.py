@@ -130,3 +130,9 @@ def test_fetch_profile_offline_and_usage_errors(clean_env, monkeypatch, capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["data", "fetch", "--profile", "huge"])
     assert exit_.value.code == 2
+
+
+def test_fetch_profile_says_how_each_file_was_verified():
+    assert D._verified_how(Path("c/mnist.npz")) == "checksum verified"
+    assert D._verified_how(Path("c/kagglecatsanddogs_5340.zip")) == "size verified; no published checksum, opened when used"
+    assert D._verified_how(Path("c/unknown.bin")) == "no published checksum; opened when used"

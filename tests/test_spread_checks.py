@@ -107,6 +107,8 @@ def test_spread_summary_min_mean_max_and_failures(spread):
     s = spread.summarise("05", runs, "fast")
     acc, gap = s["checks"]["acc"], s["checks"]["gap"]
     assert (acc["min"], acc["max"], acc["n"], acc["failures"]) == (0.55, 0.70, 3, 1)
+    assert acc["suggested"] == pytest.approx(min(0.55 - 0.075, 0.63 - 3 * acc["sd"]))
+    assert gap["suggested"] == pytest.approx(max(0.30 + 0.1, 0.2 + 3 * gap["sd"]))
     assert acc["mean"] == pytest.approx(0.63) and acc["margin"] == pytest.approx(-0.05)
     assert gap["margin"] == pytest.approx(0.2) and gap["failures"] == 0  # worst of a "<" check is its maximum
     assert s["records"]["05_x/test.accuracy"]["sd"] == pytest.approx(np.std([0.70, 0.64, 0.55], ddof=1))
