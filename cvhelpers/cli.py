@@ -63,7 +63,9 @@ def cmd_fetch(args) -> int:
             failed.append(n)
             continue
         for p in paths:
-            print(f"{n}: {p} (checksum verified)" if any(a.hashes for a in _arts(n, p)) else
+            arts = _arts(n, p)
+            print(f"{n}: {p} (checksum verified)" if any(a.hashes for a in arts) else
+                  f"{n}: {p} (size verified; no published checksum, opened when used)" if any(a.size for a in arts) else
                   f"{n}: {p} (no published checksum; opened when used)")
     if failed:
         print(f"error: {len(failed)} of {len(names)} datasets could not be fetched: {', '.join(failed)}", file=sys.stderr)
