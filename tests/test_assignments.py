@@ -5,12 +5,15 @@ For EVERY source notebook: its solution scores full auto-graded marks, the blank
 question's points, and the student copy holds no solution code and no hidden test. Everything is
 built once per session (into a temporary dist/) and the 3 copies of every assignment are graded by
 the real grading path (a child process per notebook, otter without Docker), two at a time.
-Plus: the Colab path (a stub ``google.colab``), and ``cvhelpers grade`` on a folder of odd files.
+Plus: answers rounded as their prompt allows or computed another right way (float32, a Sequential
+model...) pass the public and the hidden tests while wrong numbers still fail (issue 19), the Colab
+path (a stub ``google.colab``), and ``cvhelpers grade`` on a folder of odd files.
 """
 
 from __future__ import annotations
 
 import csv
+import inspect
 import json
 import os
 import re
@@ -228,6 +231,214 @@ def test_one_wrong_answer_loses_exactly_that_questions_points(name, graded):
     r = graded[(name, "wrong")]
     want = {k: (0.0 if k == q else float(p)) for k, p in _points(name).items()}
     assert r["problem"] == "" and r["scores"] == want, r
+
+
+# --------------------------------------------------------------------------------------------
+# honest answers: a number rounded as its prompt allows, or a right answer computed another way
+# (float32, a Sequential model, an ε in a division...), passes the public AND the hidden tests;
+# wrong numbers still fail (issue 19)
+# --------------------------------------------------------------------------------------------
+
+def _question_tests(name, question, path=None):
+    """``[(hidden, source)]``: the test cells of one question of a source notebook, in order."""
+    nb = nbformat.read(str(path), as_version=4) if path else _source(name)
+    return [("hidden: true" in c.source, c.source) for c, q, block in _blocks(nb) if q == question and block == "tests"]
+
+
+def _failures(name, question, answers: dict, path=None) -> list[str]:
+    """Run every test of ``question``, public and hidden, against the names a student's notebook
+    defines (``answers``), as the grader does; one line per failing test."""
+    out = []
+    for hidden, src in _question_tests(name, question, path):
+        env = {"__name__": "__main__", **answers}
+        try:
+            exec(compile(src, f"<{name} {question}>", "exec"), env)
+        except Exception as exc:  # what the grader would report
+            out.append(f"{'hidden' if hidden else 'public'}: {type(exc).__name__}: {str(exc)[:200]}")
+    return out
+
+
+def _encode_box_from_the_prompt(box, image_size=64, grid=8):
+    """10 q4 written from its prompt, with other arithmetic than the solution's."""
+    import numpy as np
+    side = image_size / grid
+    x1, y1, x2, y2 = box
+    cx, cy = x1 + (x2 - x1) / 2, y1 + (y2 - y1) / 2
+    col = int(np.clip(np.floor(cx / side), 0, grid - 1))   # a centre on the far border: the last cell
+    row = int(np.clip(np.floor(cy / side), 0, grid - 1))
+    return row, col, (cx - col * side) / side, (cy - row * side) / side, ((x2 - x1) / image_size) ** 0.5, ((y2 - y1) / image_size) ** 0.5
+
+
+def _encode_box_t_below_1(box, image_size=64, grid=8):
+    """10 q4 with 0 <= t < 1 forced on the far border (the centre moved back into the last cell)."""
+    row, col, tx, ty, tw, th = _encode_box_from_the_prompt(box, image_size, grid)
+    return row, col, min(tx, 0.99), min(ty, 0.99), tw, th
+
+
+def _correlate2d_float32(image, kernel):
+    """01 q1 in float32, with loops over the kernel (what Conv2D computes, in its precision)."""
+    import numpy as np
+    image, kernel = np.asarray(image, np.float32), np.asarray(kernel, np.float32)
+    fh, fw = kernel.shape
+    out = np.zeros((image.shape[0] - fh + 1, image.shape[1] - fw + 1), np.float32)
+    for u in range(fh):
+        for v in range(fw):
+            out += kernel[u, v] * image[u:u + out.shape[0], v:v + out.shape[1]]
+    return out
+
+
+def _conv_layer_float32(x, w, b, stride=1):
+    """02 q1 in float32 (what keras.layers.Conv2D computes)."""
+    import numpy as np
+    x, w, b = (np.asarray(a, np.float32) for a in (x, w, b))
+    fh, fw, _, k = w.shape
+    h2, w2 = (x.shape[0] - fh) // stride + 1, (x.shape[1] - fw) // stride + 1
+    z = np.zeros((h2, w2, k), np.float32)
+    for i in range(h2):
+        for j in range(w2):
+            patch = x[i * stride:i * stride + fh, j * stride:j * stride + fw]
+            z[i, j] = np.tensordot(patch, w, axes=3) + b
+    return z
+
+
+def _lenet_with_relu_layers():
+    """03 q2 with each ReLU and the softmax as layers of their own."""
+    import keras
+    L = keras.layers
+    return keras.Sequential([keras.Input((28, 28, 1)), L.Conv2D(6, 5, padding="same"), L.ReLU(), L.MaxPooling2D(2),
+                             L.Conv2D(16, 5), L.Activation("relu"), L.MaxPooling2D(2), L.Flatten(),
+                             L.Dense(120), L.ReLU(), L.Dense(84, activation="relu"), L.Dense(10), L.Softmax()])
+
+
+def _gap_convnet_sequential(image_size):
+    """05 q4 as a keras.Sequential (no InputLayer in model.layers)."""
+    import keras
+    L = keras.layers
+    steps = [keras.Input((image_size, image_size, 3)), L.Rescaling(1 / 255)]
+    for filters in (16, 32, 64):
+        steps += [L.Conv2D(filters, 3, activation="relu", padding="same"), L.MaxPooling2D(2)]
+    return keras.Sequential(steps + [L.GlobalAveragePooling2D(), L.Dense(1, activation="sigmoid")])
+
+
+def _fine_tune_metric_acc(model, base, images, labels, learning_rate=1e-5, epochs=1):
+    """08 q4 with metrics=["acc"]: the accuracy metric, which Keras logs as "acc"."""
+    import keras
+    from cvhelpers import transfer
+    transfer.unfreeze_top(base, "mobilenet_0.25")
+    for layer in base.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate), loss="binary_crossentropy", metrics=["acc"])
+    return model.fit(images, labels, epochs=epochs, batch_size=32, verbose=0)
+
+
+def _photos(n=32, size=96, seed=0):
+    """Stand-ins for 08's training photos (0-255) and labels: the tests of q4 only fine-tune on them."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    return {"images": rng.uniform(0, 255, (n, size, size, 3)).astype("float32"), "labels": rng.integers(0, 2, n).astype("float32")}
+
+
+def _mean_iou_float32(y_true, y_pred, num_classes):
+    """11 q3 from a float32 confusion matrix (as keras.metrics.MeanIoU keeps it)."""
+    import numpy as np
+    t, p = np.ravel(y_true).astype(int), np.ravel(y_pred).astype(int)
+    cm = np.zeros((num_classes, num_classes), np.float32)
+    np.add.at(cm, (t, p), 1)
+    tp = np.diag(cm)
+    union = cm.sum(0) + cm.sum(1) - tp
+    return float(np.mean(tp[union > 0] / union[union > 0]))
+
+
+def _grad_cam_eps(model, images, layer_name, class_index=None):
+    """12 q3 the common way: divided by (max + 1e-8), one-hot scores, einsum."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+    probe = keras.Model(model.inputs, [model.get_layer(layer_name).output, model.outputs[0]])
+    with tf.GradientTape() as tape:
+        maps, probs = probe(tf.constant(np.asarray(images, "float32")), training=False)
+        tape.watch(maps)
+        cls = tf.argmax(probs, axis=1) if class_index is None else tf.fill([tf.shape(probs)[0]], tf.constant(class_index, tf.int64))
+        scores = tf.reduce_sum(probs * tf.one_hot(cls, probs.shape[-1]), axis=1)
+    weights = tf.reduce_mean(tape.gradient(scores, maps), axis=(1, 2))
+    cam = tf.nn.relu(tf.einsum("nhwk,nk->nhw", maps, weights)).numpy()
+    return cam / (cam.max(axis=(1, 2), keepdims=True) + 1e-8)
+
+
+HONEST = {   # (assignment, question): the names an honest student's notebook defines
+    ("10_object_detection", "q1"): lambda: {"iou_ab": 0.23},
+    ("10_object_detection", "q3"): lambda: {"ap_3": 0.61, "ap_7": 0.67, "map_37": 0.64},   # 2 decimals, by hand
+    ("10_object_detection", "q4"): lambda: {"encode_box": _encode_box_from_the_prompt},
+    ("01_convolution_as_filtering", "q1"): lambda: {"correlate2d": _correlate2d_float32},
+    ("02_convnet_building_blocks", "q1"): lambda: {"conv_layer": _conv_layer_float32},
+    ("03_mnist_convnets", "q2"): lambda: {"lenet": _lenet_with_relu_layers},
+    ("05_cats_vs_dogs_from_scratch", "q4"): lambda: {"make_gap_convnet": _gap_convnet_sequential},
+    ("06_data_augmentation", "q2"): lambda: {"expected_zero_share": 0.25, "kept_value": 1.33, "inference_mean": 1.0},
+    ("08_fine_tuning", "q2"): lambda: {"block5_tensors": 6, "block5_params": 7_079_424, "block5_share": 0.48},
+    ("08_fine_tuning", "q4"): lambda: {"fine_tune": _fine_tune_metric_acc, **_photos()},
+    ("11_semantic_segmentation", "q3"): lambda: {"mean_iou": _mean_iou_float32},
+    ("12_inside_convnets", "q3"): lambda: {"grad_cam": _grad_cam_eps},
+}
+
+WRONG = {   # (assignment, question): answers of a wrong method, which the hidden tests must still reject
+    ("10_object_detection", "q1"): [{"iou_ab": 0.24},                                      # +1 pixel per side
+                                    {"iou_ab": 600 / 1600}],                               # overlap / area of A
+    ("10_object_detection", "q3"): [{"ap_3": 0.60, "ap_7": 0.58, "map_37": 0.59},         # no interpolation
+                                    {"ap_3": 0.63, "ap_7": 0.67, "map_37": 0.65}],        # VOC 2007's 11 points
+    ("10_object_detection", "q4"): [{"encode_box": _encode_box_t_below_1}],               # t < 1 forced on the far border
+    ("06_data_augmentation", "q2"): [{"expected_zero_share": 0.25, "kept_value": 1.0, "inference_mean": 1.0},
+                                     {"expected_zero_share": 0.25, "kept_value": 0.75, "inference_mean": 0.75}],
+    ("08_fine_tuning", "q2"): [{"block5_tensors": 6, "block5_params": 7_079_424, "block5_share": 0.32}],
+}
+
+
+@pytest.mark.parametrize("name,question", sorted(HONEST), ids=[f"{n}-{q}" for n, q in sorted(HONEST)])
+def test_honest_answers_pass_the_public_and_the_hidden_tests(name, question):
+    assert _failures(name, question, HONEST[(name, question)]()) == []
+
+
+@pytest.mark.parametrize("name,question", sorted(WRONG), ids=[f"{n}-{q}" for n, q in sorted(WRONG)])
+def test_wrong_numbers_still_fail(name, question):
+    for answers in WRONG[(name, question)]:
+        failed = _failures(name, question, answers)
+        assert any(f.startswith("hidden") for f in failed), (answers, failed)
+    if (name, question) == ("10_object_detection", "q4"):   # the self-check says so too, before grading
+        assert any(f.startswith("public") for f in _failures(name, question, WRONG[(name, question)][0]))
+
+
+def _answered(path: Path, dest: Path, replace: dict[str, str], after: dict[str, str]) -> Path:
+    """A copy of a built notebook with other answers: each ``replace`` key (found once) replaced, and
+    after the cell that holds each ``after`` key a new code cell (a student's own version of a function)."""
+    nb = nbformat.read(str(path), as_version=4)
+    for find, new in replace.items():
+        hits = [c for c in nb.cells if c.cell_type == "code" and find in c.source]
+        assert len(hits) == 1 and hits[0].source.count(find) == 1, find
+        hits[0].source = hits[0].source.replace(find, new)
+    for find, source in after.items():
+        (i,) = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and find in c.source]
+        nb.cells.insert(i + 1, nbformat.v4.new_code_cell(source))
+    nbformat.write(nb, str(dest))
+    return dest
+
+
+def test_10_answers_rounded_to_2_decimals_and_the_prompts_border_rule_score_full_marks(built, tmp_path):
+    """Graded for real: IoU and APs by hand to 2 decimals, encode_box written from the prompt."""
+    name = "10_object_detection"
+    if name not in built:
+        pytest.skip(f"no {name}")
+    b = built[name]
+    sub = _answered(Path(b["solution"]), tmp_path / "rounded.ipynb",
+                    replace={"iou_ab = (20 * 30) / (40 * 40 + 40 * 40 - 20 * 30)": "iou_ab = 0.23",
+                             "ap_3 = voc_ap(np.array([1, 0, 1, 1, 0, 0, 1]), 5)": "ap_3 = 0.61",
+                             "ap_7 = voc_ap(np.array([0, 1, 1]), 2)": "ap_7 = 0.67",
+                             "map_37 = (ap_3 + ap_7) / 2": "map_37 = 0.64"},
+                    after={"def encode_box(": inspect.getsource(_encode_box_from_the_prompt).replace(
+                        "def _encode_box_from_the_prompt(", "def encode_box(")})
+    r = A.grade_one(sub, b["autograder"], GRADE_TIMEOUT)
+    assert r["problem"] == "" and r["errors"] == [], r
+    assert r["scores"] == {q: float(p) for q, p in _points(name).items()}, r
+    print(f"\n{name} with rounded answers graded in {r['seconds']:.0f} s ({r.get('cpu_seconds', 0):.0f} s CPU)")
 
 
 # --------------------------------------------------------------------------------------------
