@@ -3,6 +3,7 @@
 #   make test   unit tests + every notebook (fast profile) + the browser widget test
 #   make assignments   student copies and autograders in dist/assignments/ (assignments/README.md)
 #   make book   the executed course as a website in _book/ (fast profile; PROFILE=full to publish)
+#   make retarget REPO=you/your-fork   point every Colab badge and install line at your fork (cvhelpers/home.py)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -17,7 +18,7 @@ PYTEST_ARGS ?=
 JOBS ?= 2
 XDIST := $(if $(filter-out 0 1,$(JOBS)),-n $(JOBS) --dist loadscope)
 
-.PHONY: lab install test unit notebooks book assignments strip doctor clean spread
+.PHONY: lab install test unit notebooks book assignments strip doctor clean spread retarget
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +79,16 @@ spread: install
 # Remove outputs and widget state from the notebooks before committing.
 strip: install
 	$(BIN)/python -m cvhelpers.nbtools strip notebooks/*.ipynb assignments/*.ipynb
+
+# The course's home on GitHub is one setting, cvhelpers/home.py (REPOSITORY, BRANCH). A fork runs
+#   make retarget REPO=you/your-fork [BRANCH=main]
+# once: it rewrites that setting and every Colab badge, Colab install line, book link and project URL
+# in the tree (only those strings), then says what changed. Idempotent; run it again to move again.
+# Plain Python, no install needed.
+REPO ?=
+BRANCH ?= main
+retarget:
+	@$(PYTHON) cvhelpers/home.py retarget "$(REPO)" --branch "$(BRANCH)"
 
 doctor: install
 	$(BIN)/cvhelpers doctor

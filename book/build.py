@@ -52,13 +52,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(ROOT))   # this checkout's cvhelpers, whose home.py says where the course lives
+
+from cvhelpers import home  # noqa: E402
 
 import checker  # noqa: E402
 import dashboard  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
 INSTRUCTOR_PAGE = ROOT / "assignments" / "README.md"
-REPO_URL = "https://github.com/dlcv-course/deep-learning-cv"
 # npm packages (exact versions) -> {path inside the package: path under _vendor/}
 VENDOR = {
     "mathjax@3.2.2": {"es5/tex-mml-chtml.js": "mathjax/tex-mml-chtml.js", "es5/input": "mathjax/input",
@@ -321,7 +323,7 @@ def _relink(text: str, page: Path, src_dir: Path) -> str:
             repo_path = file.relative_to(ROOT).as_posix()
         except ValueError:
             return label
-        return f"{label}({REPO_URL}/{'tree' if file.is_dir() else 'blob'}/main/{repo_path}{frag})"
+        return f"{label}({home.blob_url(repo_path, tree=file.is_dir())}{frag})"
     return re.sub(r"(!?)(\[[^\]]*\])\(([^)\s]+)\)", fix, text)
 
 

@@ -34,6 +34,8 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from cvhelpers import home
+
 GRADING_HINT = 'the grader needs otter-grader: pip install "cvhelpers[grading]" (or `make install`)'
 
 
@@ -138,6 +140,7 @@ def _question_key(name: str):
 
 #: The setup cell of every assignment (the builder writes this exact text, with the assignment's
 #: name and its packed public tests, into every student copy; sources carry it without tests).
+#: The install line names the course's home (:mod:`cvhelpers.home`; `make retarget` moves it).
 SETUP_CELL = """\
 # Setup: run this cell first, in JupyterLab or Colab. It installs the course helpers where they
 # are missing (Colab) and loads this assignment's self-checks: grader.check("q1") tests q1.
@@ -146,11 +149,11 @@ try:
     import otter, cvhelpers.assignments
 except ModuleNotFoundError:
     if "google.colab" in sys.modules:
-        %pip install -q "cvhelpers[grading] @ git+https://github.com/dlcv-course/deep-learning-cv"
+        %pip install -q "{install}"
     else:
         sys.path.insert(0, "..")  # the course repo without `pip install -e .`
 from cvhelpers.assignments import Grader
-grader = Grader("{name}")"""
+grader = Grader("{name}")""".replace("{install}", home.install_spec("grading"))
 
 _GRADER_CALL = re.compile(r"""^\s*grader\s*=\s*Grader\(""", re.M)
 _NAME = re.compile(r"^(\d\d)_[a-z0-9_]+$")

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from cvhelpers import home
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -117,7 +119,7 @@ def test_instructor_page_links_point_into_the_book_or_to_the_repository(tmp_path
             " ![fig](../data/README.md)")
     out = build._relink(text, ROOT / "assignments" / "README.md", src)
     assert (src / "data" / "README.md").read_bytes() == (ROOT / "data" / "README.md").read_bytes()   # copied
-    repo = "https://github.com/dlcv-course/deep-learning-cv/blob/main"
+    repo = home.blob_url("").rstrip("/")   # the course on GitHub, on its branch (cvhelpers/home.py)
     assert out == ("[ch](../01_convolution_as_filtering.ipynb#exercises) "
                    f"[gone]({repo}/notebooks/09_cnn_architectures.ipynb) [page](grading.md) "
                    f"[code]({repo}/cvhelpers/assignments.py) [web](https://example.org/a.ipynb) [sec](#top)"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cvhelpers import home
 from cvhelpers.nbtools import problems
 
 REPO = Path(__file__).resolve().parent.parent
@@ -72,7 +73,7 @@ def test_notebook_opens_with_badge_and_setup_cell(path):
     cells = json.loads(path.read_text())["cells"]
     first = "".join(cells[0]["source"])
     assert first.startswith(f"# {path.name[:2]} ")
-    assert f"colab.research.google.com/github/dlcv-course/deep-learning-cv/blob/main/notebooks/{path.name}" in first
+    assert home.colab_url(f"notebooks/{path.name}") in first
     code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
     assert "from cvhelpers.env import setup" in code[0] and "google.colab" in code[0]
     last = " ".join("".join(c["source"]) for c in cells[-3:]).lower()
@@ -83,4 +84,4 @@ def test_readme_lists_every_notebook_with_a_badge():
     readme = (REPO / "README.md").read_text()
     for p in NOTEBOOKS:
         assert f"](notebooks/{p.name})" in readme, f"README's notebook table lacks {p.name}"
-        assert f"/blob/main/notebooks/{p.name})" in readme, f"README lacks the Colab badge of {p.name}"
+        assert f"]({home.colab_url(f'notebooks/{p.name}')})" in readme, f"README lacks the Colab badge of {p.name}"
