@@ -101,7 +101,26 @@ def run_one(nb: Path, seed: int, threads: int, profile: str, timeout: int) -> di
             records.update({f"{path.stem}/{k}": v for k, v in numbers(json.loads(path.read_text())).items()})
     ok = error is None and all(c["ok"] for c in checks.values())
     return {"seed": seed, "threads": threads, "ok": ok, "error": error, "seconds": round(seconds, 1),
-            "checks": checks, "records": records}
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "checks": checks, "records": records}
+
+
+def import_run(nb: Path, seed: int, threads: int, results_dir: Path, checks_log: Path, date: str) -> dict:
+    """A run made elsewhere (e.g. by `make test` with ``CVHELPERS_CHECKS_LOG`` set), as :func:`run_one` returns it:
+    the notebook's checks from the log (names start with its number) and its records from ``results_dir``."""
+    prefix = nb.stem[:2]
+    checks = {}
+    for line in checks_log.read_text().splitlines():
+        c = json.loads(line)
+        if c["name"].startswith(prefix + " "):
+            checks[c["name"]] = c
+    records = {}
+    for path in sorted(results_dir.glob(f"{prefix}_*.json")):
+        records.update({f"{path.stem}/{k}": v for k, v in numbers(json.loads(path.read_text())).items()})
+    if not checks and not records:
+        raise SystemExit(f"spread: nothing of notebook {prefix} in {checks_log} or {results_dir}")
+    return {"seed": seed, "threads": threads, "ok": all(c["ok"] for c in checks.values()), "error": None,
+            "seconds": None, "date": date, "imported": f"{checks_log.name} + {results_dir}", "checks": checks,
+            "records": records}
 
 
 def stats(values: list[float]) -> dict:
@@ -128,8 +147,9 @@ def summarise(prefix: str, runs: list[dict], profile: str, keep: list[str] | Non
             if keep is not None and not any(name.startswith(k) for k in keep):
                 continue
             entry = checks.setdefault(name, {"op": c["op"], "threshold": c["threshold"], "source": c["source"],
-                                             "values": [], "failures": 0})
-            entry.update(op=c["op"], threshold=c["threshold"], source=c["source"])  # the newest run's threshold
+                                             "values": [], "failures": 0, "date": r.get("date", "")})
+            if r.get("date", "") >= entry.get("date", ""):  # the threshold of the most recent run
+                entry.update(op=c["op"], threshold=c["threshold"], source=c["source"], date=r.get("date", ""))
             entry["values"].append(c["value"])
         for name, v in r["records"].items():
             records.setdefault(name, {"values": []})["values"].append(v)
@@ -142,9 +162,9 @@ def summarise(prefix: str, runs: list[dict], profile: str, keep: list[str] | Non
         entry["suggested"] = suggest(entry)
     for entry in records.values():
         entry.update(stats(entry["values"]))
-    for r in runs:  # a run passes when it ran through and every check still in the notebook held
-        r["ok"] = r["error"] is None and all(c["ok"] for n, c in r["checks"].items()
-                                             if keep is None or any(n.startswith(k) for k in keep))
+    for r in runs:  # a run passes when it ran through and every check still in the notebook holds at its threshold now
+        r["ok"] = r["error"] is None and all(_holds(c["value"], checks[n]["op"], checks[n]["threshold"])
+                                             for n, c in r["checks"].items() if n in checks)
     return {"notebook": prefix, "profile": profile,
             "updated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "machine": {"platform": platform.platform(terse=True), "cpus": os.cpu_count(), "cpu": _cpu_name()},
@@ -207,6 +227,9 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
     ap.add_argument("--fresh", action="store_true", help="replace results/spread/NN.json instead of merging")
     ap.add_argument("--table", action="store_true", help="only print the tables of the existing files")
+    ap.add_argument("--import-run", nargs=2, metavar=("RESULTS_DIR", "CHECKS_LOG"),
+                    help="add a run made elsewhere (records folder of the profile, checks log) under --seeds/--threads "
+                         "(one each) instead of running the notebooks")
     ap.add_argument("--resummarise", action="store_true",
                     help="recompute the summaries of the existing files from their runs (no notebook is run)")
     args = ap.parse_args(argv)
@@ -228,6 +251,13 @@ def main(argv=None) -> int:
     except ValueError:
         raise SystemExit("spread: --seeds and --threads take comma-separated integers, e.g. --seeds 1,2,3") from None
     pairs = [(s, t) for t in threads for s in seeds]
+    if args.import_run:
+        if len(pairs) != 1:
+            raise SystemExit("spread: --import-run takes one seed and one thread count (e.g. --seeds 42 --threads 2)")
+        date = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        imported = {nb.stem[:2]: [import_run(nb, *pairs[0], Path(args.import_run[0]), Path(args.import_run[1]), date)]
+                    for nb in nbs}
+        return _write(imported, args)
 
     def chain(pair):
         out = []
@@ -243,6 +273,10 @@ def main(argv=None) -> int:
         for done in pool.map(chain, pairs):
             for nb, r in done:
                 results[nb.stem[:2]].append(r)
+    return _write(results, args)
+
+
+def _write(results: dict, args) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     bad = 0
     for prefix, runs in results.items():
