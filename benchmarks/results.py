@@ -66,17 +66,6 @@ _GERON = {"book": "the book's recipe (batch 32, constant rate, best val-loss epo
 SWEEPS = [("03_fashion_geron_seeds", _GERON), ("03_fashion_geron_bn_e20", _GERON), ("03_fashion_geron_bn_e30", _GERON)]
 
 
-def cpu_name() -> str:
-    """The CPU model from /proc/cpuinfo (Linux), else platform.processor()."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def parse_cells(spec: str | None) -> set[int] | None:
     """``"1,3-5,9"`` -> ``{1, 3, 4, 5, 9}``; ``None`` or ``""`` -> ``None`` (all cells).
 
@@ -251,7 +240,7 @@ def markdown_table(profile: str, runs: list[dict] | None = None) -> str:
             part = "" if run.get("cells_run", "all") == "all" else f" (cells {_ranges(run['cells_run'])})"
             lines.append(f"| {run['notebook']}{part} | {run['status']} | {run['wall_time_s']:.0f} s | "
                          f"{run['loadavg_before'][0]} → {run['loadavg_after'][0]} |")
-    lines += ["", f"Training times are the `fit()` wall times measured inside the notebooks. Machine: {cpu_name()}, "
+    lines += ["", f"Training times are the `fit()` wall times measured inside the notebooks. Machine: {results.cpu_name()}, "
               f"{os.cpu_count()} logical CPUs, {platform.platform(terse=True)}."]
     return "\n".join(lines) + "\n"
 
@@ -294,7 +283,7 @@ def main(argv=None) -> int:
             key = lambda r: (r["notebook"], str(r.get("cells_run", "all")))  # noqa: E731
             kept = [r for r in previous if key(r) not in {key(x) for x in runs}]
             log.parent.mkdir(parents=True, exist_ok=True)
-            log.write_text(json.dumps({"cpu": cpu_name(), "cpus": os.cpu_count(), "platform": platform.platform(),
+            log.write_text(json.dumps({"cpu": results.cpu_name(), "cpus": os.cpu_count(), "platform": platform.platform(),
                                        "runs": kept + runs}, indent=1))
     table = markdown_table(args.profile, runs)
     print(table)

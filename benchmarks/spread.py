@@ -39,6 +39,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from cvhelpers.results import cpu_name  # noqa: E402
 NOTEBOOKS = ROOT / "notebooks"
 OUT = ROOT / "results" / "spread"
 WORK = ROOT / "build" / "spread"
@@ -167,7 +169,7 @@ def summarise(prefix: str, runs: list[dict], profile: str, keep: list[str] | Non
                                              for n, c in r["checks"].items() if n in checks)
     return {"notebook": prefix, "profile": profile,
             "updated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "machine": {"platform": platform.platform(terse=True), "cpus": os.cpu_count(), "cpu": _cpu_name()},
+            "machine": {"platform": platform.platform(terse=True), "cpus": os.cpu_count(), "cpu": cpu_name()},
             "runs_passed": sum(r["ok"] for r in runs), "runs": runs, "checks": checks, "records": records}
 
 
@@ -185,16 +187,6 @@ def suggest(entry: dict) -> float:
 
 def _holds(v: float, op: str, t: float) -> bool:
     return {">=": v >= t, ">": v > t, "<=": v <= t, "<": v < t}[op]
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
 
 
 def table(summary: dict) -> str:

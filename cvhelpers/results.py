@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import profile as _profile
 
-__all__ = ["results_dir", "machine", "record", "load", "committed", "table", "chance_margin", "paired",
+__all__ = ["results_dir", "cpu_name", "machine", "record", "load", "committed", "table", "chance_margin", "paired",
            "check", "CheckFailed", "spread"]
 
 
@@ -125,6 +125,17 @@ def results_dir(profile: str | None = None) -> Path:
     base = os.environ.get("CVHELPERS_RESULTS_DIR", "").strip()
     root = Path(base) if base else Path(__file__).resolve().parent.parent / "results"
     return root / (profile or _profile.name())
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo (Linux), else ``platform.processor()``."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 def machine() -> dict:
