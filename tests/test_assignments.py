@@ -472,7 +472,7 @@ def colab_env(tmp_path_factory):
     (startup / "00-colab.py").write_text(COLAB_STARTUP)
     content = root / "content"   # Colab's working directory: empty
     content.mkdir()
-    env = A._child_env()
+    env = A.child_env()
     env["PYTHONPATH"] = os.pathsep.join([str(root / "stub"), env["PYTHONPATH"]])
     env["IPYTHONDIR"] = str(root / "ipython")
     return content, env
@@ -559,7 +559,7 @@ def test_cli_grades_a_folder_of_odd_files(built, tmp_path):
     def grade(folder, out, timeout):
         return subprocess.Popen([sys.executable, "-m", "cvhelpers.cli", "grade", name[:2], str(folder), "-o", str(out),
                                  "-j", "3", "-t", str(timeout), "--autograders", str(Path(b["autograder"]).parent)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=A._child_env(), cwd=tmp_path)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=A.child_env(), cwd=tmp_path)
 
     t = time.monotonic()
     # the loop gets a short limit, the others a generous one (a shared CI machine can be slow)
@@ -583,7 +583,7 @@ def test_cli_grades_a_folder_of_odd_files(built, tmp_path):
 
 
 def test_cli_grade_errors_are_one_line(tmp_path):
-    env = A._child_env()
+    env = A.child_env()
     (tmp_path / "alice.ipynb").write_text("{}")
     r = subprocess.run([sys.executable, "-m", "cvhelpers.cli", "grade", "99", str(tmp_path)],
                        capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
