@@ -140,18 +140,18 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    import importlib.util
+    from .assignments import grade_folder
 
-    from .assignments import GRADING_HINT, grade_folder
-
-    if importlib.util.find_spec("otter") is None:
-        raise ValueError(GRADING_HINT)
     t0 = time.monotonic()
     rows = grade_folder(args.assignment, args.folder, args.output, jobs=args.jobs, timeout=args.timeout,
-                        progress=not args.quiet, autograder_dir=args.autograders)
+                        progress=not args.quiet, autograder_dir=args.autograders, no_sandbox=args.no_sandbox,
+                        memory=int(args.memory * 2**30) if args.memory else None, explain=args.explain)
+    if args.no_sandbox:
+        print("warning: graded WITHOUT a sandbox (--no-sandbox): each submission could read and change "
+              "whatever your user can", file=sys.stderr)
     bad = [r for r in rows if r["problem"]]
     per = sum(r["seconds"] for r in rows) / len(rows)
-    print(f"graded {len(rows)} notebook(s) in {time.monotonic() - t0:.0f} s (-j {args.jobs}, {per:.1f} s per "
+    print(f"graded {len(rows)} file(s) in {time.monotonic() - t0:.0f} s (-j {args.jobs}, {per:.1f} s per "
           f"submission); {len(bad)} with a problem" + (f"; table: {args.output}" if args.output else ""))
     if not args.output:
         for r in rows:
@@ -180,10 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("name")
     pa.set_defaults(func=cmd_path)
     g = sub.add_parser("grade", help="grade a folder of assignment notebooks into a CSV",
-                       description="Grade every .ipynb in FOLDER against assignment NN (01..12 or its "
-                       "name) without Docker; one CSV row per file.")
+                       description="Grade every file in FOLDER and its subfolders against assignment NN (01..12 "
+                       "or its name): each notebook runs in a sandbox (bubblewrap, no Docker) and its answers are "
+                       "tested outside it; one CSV row per file, a run log beside it.")
     g.add_argument("assignment", metavar="NN", help="assignment number or name, e.g. 03 or 03_mnist_convnets")
-    g.add_argument("folder", metavar="FOLDER", help="folder of submitted notebooks (any file names)")
+    g.add_argument("folder", metavar="FOLDER", help="folder of submitted notebooks (any file names; subfolders too, as LMS exports have)")
     g.add_argument("-o", "--output", metavar="CSV", help="write the grade table here")
     g.add_argument("-j", "--jobs", type=_positive, default=max(1, min(4, os.cpu_count() or 1)),
                    help="submissions graded at once (default: CPUs, at most 4)")
@@ -191,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="time limit per submission in seconds (default 600)")
     g.add_argument("--autograders", metavar="DIR", help="folder of the autograder zips "
                    "(default: dist/assignments/autograder, built from assignments/ when missing)")
+    g.add_argument("--memory", type=float, default=4, metavar="GB",
+                   help="memory (address space) limit per submission in GB (default 4; 0: none)")
+    g.add_argument("--explain", action="store_true", help="also write CSV.explain.csv: each failing test and why")
+    g.add_argument("--no-sandbox", action="store_true", help="run submissions unconfined where no sandbox can be "
+                   "made (macOS, no user namespaces): they can then read and change whatever your user can")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     g.set_defaults(func=cmd_grade)
     return p

@@ -1,22 +1,30 @@
 """The teacher's side, part 2: grading a folder of submissions into one CSV row per file.
 
-``cvhelpers grade NN FOLDER -o scores.csv`` calls :func:`grade_folder`.
+``cvhelpers grade NN FOLDER -o scores.csv`` calls :func:`grade_folder`. Each submission is graded
+by its own :mod:`cvhelpers.assignments.judge` process: the notebook runs in a sandbox
+(:mod:`cvhelpers.assignments.sandbox`), the tests run outside it. Next to the CSV go a run log
+(``scores.log.jsonl``: per file its sha256, the autograder's sha256, the time, what the sandbox
+stopped, the cells that raised) and, with ``explain=True``, ``scores.explain.csv`` (per file and
+question, each failing test and why: to answer a student's complaint).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
 import signal
 import subprocess
 import sys
+import shutil
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from cvhelpers.assignments import sandbox
 from cvhelpers.assignments.build import autograder_meta, build, child_env, repo_root, resolve
 
 def find_autograder(assignment: str, autograder_dir=None, src_dir=None, build_missing: bool = True) -> Path:
@@ -38,71 +46,117 @@ def find_autograder(assignment: str, autograder_dir=None, src_dir=None, build_mi
 
 
 def submissions(folder) -> tuple[list[Path], list[Path]]:
-    """``(notebooks, ignored)``: the ``.ipynb`` files of a folder, and its other files."""
+    """``(notebooks, others)``: every file under ``folder``, subfolders included (an LMS export has one
+    folder per student), hidden files and ``.ipynb_checkpoints`` left out; sorted by relative path."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"{folder} is not a folder of submissions")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__MACOSX")
+        files += [Path(root, n) for n in names if not n.startswith(".")]
+    files.sort(key=lambda p: p.relative_to(folder).as_posix())
     nbs = [p for p in files if p.suffix.lower() == ".ipynb"]
-    return nbs, [p for p in files if p not in nbs]
+    return nbs, [p for p in files if p.suffix.lower() != ".ipynb"]
+
+
+def sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def check_sandbox(no_sandbox: bool) -> None:
+    """Refuse to grade unconfined unless the teacher said so."""
+    why = sandbox.unavailable()
+    if why and not no_sandbox:
+        raise ValueError(f"{why}: submissions are untrusted code and run in a sandbox; {sandbox.INSTALL_HINT}")
 
 
 def grade_folder(assignment: str, folder, output=None, jobs: int = 2, timeout: float = 600,
-                 progress: bool = True, autograder_dir=None, src_dir=None) -> list[dict]:
-    """Grade every ``.ipynb`` in ``folder``; write a CSV to ``output`` (if given); return the rows.
+                 progress: bool = True, autograder_dir=None, src_dir=None, no_sandbox: bool = False,
+                 memory: int | None = 4 * 2**30, explain: bool = False) -> list[dict]:
+    """Grade every file under ``folder`` (subfolders too); write a CSV to ``output`` (if given).
 
-    Each submission runs in its own process group with a time limit of ``timeout`` seconds and
-    its kernel inherits this environment (``CVHELPERS_FAST``, ``CVHELPERS_DATA_DIR``...). A
-    submission that is not a notebook, times out or kills its kernel scores 0 with the reason in
-    the ``problem`` column; the others are still graded.
+    Every file gets a row, named by its path relative to ``folder``: a file that is not a notebook,
+    times out, or breaks the grader scores 0 with the reason in the ``problem`` column. Returns the
+    rows. ``no_sandbox`` runs submissions unconfined (refused otherwise when no sandbox can be made).
     """
-    nbs, ignored = submissions(folder)
-    if not nbs:
-        raise ValueError(f"no .ipynb files in {folder}")
+    folder = Path(folder)
+    nbs, others = submissions(folder)
+    if not nbs and not others:
+        raise ValueError(f"no files in {folder} (or its subfolders)")
+    check_sandbox(no_sandbox)
     ag = find_autograder(assignment, autograder_dir, src_dir)
     meta = autograder_meta(ag)
-    if ignored:
-        print(f"ignored {len(ignored)} file(s) that are not .ipynb: {', '.join(p.name for p in ignored)}", file=sys.stderr)
-    rows = {}
+    ag_sha = sha256(ag)
+    files = sorted(nbs + others, key=lambda p: p.relative_to(folder).as_posix())
     bar = None
     if progress:
         from tqdm.auto import tqdm
-        bar = tqdm(total=len(nbs), desc=f"grading {meta['assignment']}", unit="notebook", file=sys.stderr)
-    with ThreadPoolExecutor(max(1, int(jobs))) as pool:
-        futures = {pool.submit(grade_one, p, ag, timeout): p for p in nbs}
+        bar = tqdm(total=len(files), desc=f"grading {meta['assignment']}", unit="file", file=sys.stderr)
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="cvhelpers-grading-") as work, ThreadPoolExecutor(max(1, int(jobs))) as pool:
+        futures = {}
+        for p in files:
+            if p.suffix.lower() == ".ipynb":
+                futures[pool.submit(grade_one, p, ag, timeout, no_sandbox, memory, work)] = p
+            else:
+                results[p] = {"scores": {}, "problem": "not a notebook (.ipynb)", "seconds": 0.0}
+                if bar is not None:
+                    bar.update()
         for f in as_completed(futures):
-            rows[futures[f]] = _row(futures[f], f.result(), meta)
+            results[futures[f]] = f.result()
             if bar is not None:
                 bar.update()
     if bar is not None:
         bar.close()
-    ordered = [rows[p] for p in nbs]
+    rows = []
+    for p in files:
+        rel = p.relative_to(folder).as_posix()
+        r = results[p]
+        rows.append(_row(rel, r, meta, sha256(p), ag_sha))
     if output is not None:
-        write_csv(ordered, meta, output)
-    return ordered
+        write_csv(rows, meta, output)
+        _write_log(rows, files, results, meta, ag, output, no_sandbox)
+        if explain:
+            _write_explain(rows, files, results, output)
+    return rows
 
 
 def _columns(meta) -> list[str]:
     qs = meta["questions"]
     return (["file"] + [q["name"] for q in qs if not q["manual"]]
-            + [f"{q['name']} (manual)" for q in qs if q["manual"]] + ["total", "possible", "problem", "errors", "seconds"])
+            + [f"{q['name']} (manual)" for q in qs if q["manual"]]
+            + ["total", "possible", "problem", "errors", "seconds", "sha256", "autograder_sha256"])
 
 
-def _row(path: Path, result: dict, meta: dict) -> dict:
+def _row(rel: str, result: dict, meta: dict, file_sha: str, ag_sha: str) -> dict:
     qs = meta["questions"]
     possible = sum(q["points"] for q in qs if not q["manual"])
     scores = result.get("scores") or {}
-    row = {"file": path.name}
+    row = {"file": rel}
+    problems = [result.get("problem", "")] if result.get("problem") else []
     for q in qs:
         if q["manual"]:
             row[f"{q['name']} (manual)"] = ""
-        else:
-            row[q["name"]] = _num(scores.get(q["name"], 0))
+            continue
+        try:
+            got = float(scores.get(q["name"], 0))
+        except (TypeError, ValueError):
+            got = 0.0
+        if not 0 <= got <= q["points"]:  # never more than the question's points
+            problems.append(f"{q['name']}: score {got:g} outside 0..{q['points']}, counted 0")
+            got = 0.0
+        row[q["name"]] = _num(got)
     row["total"] = _num(sum(row[q["name"]] for q in qs if not q["manual"]))
     row["possible"] = _num(possible)
-    row["problem"] = result.get("problem", "")
+    row["problem"] = "; ".join(problems)
     row["errors"] = len(result.get("errors", []))  # cells that raised while the submission ran
     row["seconds"] = round(result.get("seconds", 0.0), 1)
+    row["sha256"], row["autograder_sha256"] = file_sha, ag_sha
     return row
 
 
@@ -110,37 +164,72 @@ def _num(x):
     return int(x) if float(x).is_integer() else round(float(x), 3)
 
 
+def _atomic_write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
 def write_csv(rows: list[dict], meta: dict, output) -> Path:
     """Write the grade table (written to a temporary file, then renamed: never half written)."""
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=_columns(meta), lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(buf.getvalue(), encoding="utf-8")
-    os.replace(tmp, output)
-    return output
+    return _atomic_write(Path(output), buf.getvalue())
 
 
-def grade_one(path, autograder, timeout: float = 600) -> dict:
-    """Grade one submission in a child process (own process group, killed after ``timeout`` s).
+def _side(output, suffix: str) -> Path:
+    out = Path(output)
+    return out.with_name(out.stem + suffix)
 
-    Returns ``{"scores": {q: points}, "problem": str, "errors": [str], "seconds": float,
-    "cpu_seconds": float}`` (``errors``: the cells that raised; ``cpu_seconds``: CPU time used by
-    the grading process and its kernel, a measure that does not depend on the machine's load).
+
+def _write_log(rows, files, results, meta, ag, output, no_sandbox):
+    lines = []
+    for row, p in zip(rows, files):
+        r = results[p]
+        lines.append(json.dumps({
+            "file": row["file"], "sha256": row["sha256"], "autograder": Path(ag).name,
+            "autograder_sha256": row["autograder_sha256"], "total": row["total"], "possible": row["possible"],
+            "seconds": row["seconds"], "cpu_seconds": round(r.get("cpu_seconds", 0.0), 1),
+            "sandbox": not no_sandbox, "stopped": r.get("stopped", []), "problem": row["problem"],
+            "cells_raised": r.get("errors", []), "judged_in_submission": r.get("in_submission", []),
+            "output_tail": r.get("output", "")[-2000:]}))
+    return _atomic_write(_side(output, ".log.jsonl"), "\n".join(lines) + "\n")
+
+
+def _write_explain(rows, files, results, output):
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["file", "question", "test", "reason"])
+    for row, p in zip(rows, files):
+        for f in results[p].get("failed", []):
+            w.writerow([row["file"], f.get("question", ""), f.get("test", ""), f.get("reason", "")])
+    return _atomic_write(_side(output, ".explain.csv"), buf.getvalue())
+
+
+def grade_one(path, autograder, timeout: float = 600, no_sandbox: bool = False, memory: int | None = 4 * 2**30,
+              workdir=None) -> dict:
+    """Grade one submission in a :mod:`~cvhelpers.assignments.judge` process (killed after ``timeout`` s + 60).
+
+    Returns ``{"scores": {q: points}, "problem": str, "errors": [str], "failed": [...], "stopped": [...],
+    "seconds": float, "cpu_seconds": float}`` (``errors``: the cells that raised; ``failed``: each
+    failing test and why; ``stopped``: what the sandbox stopped).
     """
     t0 = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="cvhelpers-grade-") as tmp:
-        result_file, log_file = Path(tmp, "result.json"), Path(tmp, "stderr.txt")
-        cmd = [sys.executable, "-m", "cvhelpers.assignments.grade", "grade-one", str(Path(path).resolve()),
-               str(Path(autograder).resolve()), str(result_file)]
+    tmp = tempfile.mkdtemp(prefix="judge-", dir=workdir)
+    try:
+        result_file, log_file = Path(tmp, "result.json"), Path(tmp, "judge.txt")
+        cmd = [sys.executable, "-m", "cvhelpers.assignments.judge", str(Path(path).resolve()),
+               str(Path(autograder).resolve()), str(result_file), "--timeout", str(timeout),
+               "--memory", str(memory or 0)] + (["--no-sandbox"] if no_sandbox else [])
         with open(log_file, "w") as log:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                     cwd=tmp, env=child_env(), start_new_session=True)
             try:
-                proc.wait(timeout=timeout)
+                proc.wait(timeout=timeout + 60)
                 timed_out = False
             except subprocess.TimeoutExpired:
                 timed_out = True
@@ -148,18 +237,23 @@ def grade_one(path, autograder, timeout: float = 600) -> dict:
                 _kill_tree(proc)
         seconds = time.monotonic() - t0
         if timed_out:
-            return {"scores": {}, "problem": f"timed out after {timeout:g} s", "seconds": seconds}
+            return {"scores": {}, "problem": f"timed out after {timeout:g} s", "seconds": seconds,
+                    "stopped": [f"time limit ({timeout:g} s)"]}
         if result_file.is_file():
             result = json.loads(result_file.read_text())
             result["seconds"] = seconds
             return result
         lines = [l for l in log_file.read_text(errors="replace").splitlines() if l.strip()]
+        rc = proc.returncode
+        how = f"killed by signal {-rc}" if rc is not None and rc < 0 else f"exit {rc}"
         return {"scores": {}, "seconds": seconds,
-                "problem": f"grader failed (exit {proc.returncode}): {lines[-1] if lines else 'no output'}"}
+                "problem": f"grader failed ({how}): {lines[-1][:160] if lines else 'no output'}"}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _kill_tree(proc: subprocess.Popen):
-    """Kill a child, its process group and every descendant (a kernel runs in its own group)."""
+    """Kill a child, its process group and every descendant (the sandbox dies with its parent)."""
     try:
         import psutil
         kids = psutil.Process(proc.pid).children(recursive=True)
@@ -175,56 +269,3 @@ def _kill_tree(proc: subprocess.Popen):
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         pass
-
-
-def _grade_in_this_process(path: str, autograder: str) -> dict:
-    """What the child of :func:`grade_one` does: check the file is a notebook, then run otter."""
-    import nbformat
-    try:
-        nb = nbformat.read(path, as_version=4)
-        nbformat.validate(nb)
-    except Exception as exc:  # any unreadable file: JSON errors, wrong schema, binary...
-        why = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
-        return {"scores": {}, "problem": f"not a notebook ({why})"}
-    if not any(c.cell_type == "code" for c in nb.cells):
-        return {"scores": {}, "problem": "no code cells"}
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    with tempfile.TemporaryDirectory(prefix="cvhelpers-submission-") as tmp:
-        sub = Path(tmp, "submission.ipynb")
-        nbformat.write(nb, str(sub))
-        import otter.api
-        try:
-            results = otter.api.grade_submission(str(sub), autograder, quiet=True)
-        except Exception as exc:
-            name = type(exc).__name__
-            if name == "DeadKernelError" or "kernel died" in str(exc).lower():
-                return {"scores": {}, "problem": "kernel died"}
-            return {"scores": {}, "problem": f"{name}: {str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ''}"}
-    if results.catastrophic_error is not None:
-        return {"scores": {}, "problem": f"grading failed: {results.catastrophic_error}"[:160]}
-    executed, errors = getattr(results, "notebook", None), []   # cells that raised, for the CSV
-    for cell in executed.cells if executed is not None else []:
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                errors.append(f"{out.get('ename', '')}: {str(out.get('evalue', ''))[:100]}")
-    return {"scores": {t: results.get_score(t) for t in results.test_files}, "problem": "", "errors": errors}
-
-
-def _main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) == 4 and argv[0] == "grade-one":
-        _, path, autograder, out = argv
-        result = _grade_in_this_process(path, autograder)
-        import resource
-        used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
-        result["cpu_seconds"] = sum(u.ru_utime + u.ru_stime for u in used)  # the kernel included
-        Path(out).write_text(json.dumps(result))
-        return 0
-    print("usage: python -m cvhelpers.assignments.grade grade-one NOTEBOOK AUTOGRADER.zip RESULT.json "
-          "(internal; use `cvhelpers grade` or `make assignments`)", file=sys.stderr)
-    return 2
-
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(_main())

@@ -1,0 +1,487 @@
+"""Grading one submission with its answers judged outside the student's process.
+
+``python -m cvhelpers.assignments.judge`` (started by :func:`cvhelpers.assignments.grade.grade_one`,
+one per submission) does this:
+
+1. reads the notebook (``nbformat``; the grader never executes it here) and the autograder's tests
+   (read from the zip into memory: the hidden tests are never written anywhere);
+2. starts :mod:`cvhelpers.assignments.runner` in the sandbox (:mod:`cvhelpers.assignments.sandbox`)
+   and sends it the notebook's code cells; it runs them all, then waits for requests;
+3. runs every test — public and hidden — **here**, with this process's own NumPy, doctest and
+   Keras, against stand-ins for the names the tests use: plain data is copied out of the sandbox
+   (:mod:`cvhelpers.assignments.wire`); a function or model stays in the sandbox, and calling it
+   sends plain arguments in and brings a plain result (or another stand-in) back;
+4. writes the scores, never above a question's points, and why points were lost, as JSON.
+
+Whatever the submission patches in its own process (``np.allclose``, ``doctest``, ``pickle``,
+``atexit``, the grader's classes) stays there; an object that lies about itself (``__eq__`` always
+true, an ``ndarray`` subclass) does not cross. A test case whose code contains the line
+``# judge: in submission`` runs inside the submission's process instead (for tests that need to hand
+the student's function an object the sandbox cannot receive); its verdict could be forged, and the
+result lists it under ``in_submission``.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import doctest
+import importlib
+import io
+import json
+import os
+import re
+import select
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+from cvhelpers.assignments import sandbox, wire
+
+#: Modules a submission may name (``np`` in the test means the grader's own NumPy, never its object).
+MODULES_ALLOWED = re.compile(r"^(numpy|scipy|math|keras|tensorflow|cvhelpers|collections|itertools|functools|"
+                             r"statistics|numbers|random|re|string|contextlib|io)(\.[A-Za-z0-9_.]+)?$")
+#: Classes a stand-in may claim to be an instance of, for ``isinstance`` in tests (Keras models...).
+CLASSES_ALLOWED = re.compile(r"^(keras|tensorflow|numpy)\.[A-Za-z0-9_.]+$")
+IN_SUBMISSION = "# judge: in submission"
+OUTPUT_LIMIT = 2 * 2**20
+
+
+class RemoteError(Exception):
+    """The submission's code raised while the grader used it (message: its type and text)."""
+
+
+class ChannelBroken(Exception):
+    """The sandbox stopped answering: it exited, was killed, timed out or sent garbage."""
+
+
+# --------------------------------------------------------------------------------------------
+# tests: otter's OK format, read without executing the file
+# --------------------------------------------------------------------------------------------
+
+def read_tests(zip_path) -> dict[str, dict]:
+    """``{question: test dict}`` from the autograder's ``tests/*.py`` (parsed, never executed)."""
+    tests = {}
+    with zipfile.ZipFile(zip_path) as z:
+        for name in sorted(z.namelist()):
+            if not (name.startswith("tests/") and name.endswith(".py")):
+                continue
+            tree = ast.parse(z.read(name).decode("utf-8"))
+            for node in tree.body:
+                if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["test"]:
+                    t = ast.literal_eval(node.value)
+                    tests[str(t["name"])] = t
+    return tests
+
+
+def cases(test: dict) -> list[dict]:
+    return [c for suite in test.get("suites", []) for c in suite.get("cases", [])]
+
+
+def names_used(code: str) -> set[str]:
+    """Every global name the doctest ``code`` could read (nested functions and comprehensions too)."""
+    out = set()
+    for ex in doctest.DocTestParser().get_examples(code):
+        try:
+            co = compile(ex.source, "<test>", "single")
+        except SyntaxError:
+            continue
+        stack = [co]
+        while stack:
+            c = stack.pop()
+            out.update(c.co_names)
+            stack.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+    return {n for n in out if not hasattr(builtins, n)}
+
+
+# --------------------------------------------------------------------------------------------
+# the channel to the sandbox and the stand-ins
+# --------------------------------------------------------------------------------------------
+
+class Channel:
+    def __init__(self, proc, rx_fd: int, tx_fd: int, deadline: float):
+        self.proc, self.rx, self.tx, self.deadline = proc, rx_fd, tx_fd, deadline
+        self.buf = b""
+        self.next_id = 0
+        self.proxies: dict[int, Remote] = {}
+        self.cell = -1
+
+    def send(self, message):
+        data = wire.dumps(message)
+        try:
+            while data:
+                n = os.write(self.tx, data[:1 << 20])
+                data = data[n:]
+        except OSError as exc:
+            raise ChannelBroken(f"the submission's process stopped ({exc.strerror})") from None
+
+    def receive(self):
+        while b"\n" not in self.buf:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise ChannelBroken("timed out")
+            ready, _, _ = select.select([self.rx], [], [], min(left, 5.0))
+            if not ready:
+                continue
+            chunk = os.read(self.rx, 1 << 20)
+            if not chunk:
+                raise ChannelBroken("the submission's process ended")
+            self.buf += chunk
+            if len(self.buf) > wire.MAX_MESSAGE:
+                raise ChannelBroken("the submission sent more than the grader reads")
+        line, self.buf = self.buf.split(b"\n", 1)
+        try:
+            return wire.loads(line)
+        except wire.WireError as exc:
+            raise ChannelBroken(f"the submission broke the channel: {exc}") from None
+
+    def request(self, op: str, **fields):
+        self.next_id += 1
+        rid = self.next_id
+        self.send({"id": rid, "op": op, **fields})
+        reply = self.receive()
+        if type(reply) is not dict or reply.get("id") != rid:
+            raise ChannelBroken("the submission broke the channel: an answer out of turn")
+        if "error" in reply:
+            err = reply["error"] if type(reply["error"]) is dict else {}
+            raise RemoteError(f"{str(err.get('type', 'Error'))[:80]}: {str(err.get('message', ''))[:2000]}")
+        try:
+            return wire.decode(reply.get("ok"), self)
+        except wire.WireError as exc:
+            raise ChannelBroken(f"the submission answered with something that is not plain data: {exc}") from None
+
+    # the maker that wire.decode uses
+    def ref(self, n: int, info: dict):
+        p = self.proxies.get(n)
+        if p is None:
+            p = self.proxies[n] = Remote(self, n, info)
+        return p
+
+    def module(self, name: str):
+        if not MODULES_ALLOWED.match(name):
+            raise RemoteError(f"ImportError: the tests cannot use the submission's module {name!r}")
+        return importlib.import_module(name)
+
+    # the encoder's registry on this side: stand-ins go back as references, nothing else
+    def encode(self, x):
+        return wire.encode(x, _Back(self))
+
+
+class _Back:
+    def __init__(self, ch):
+        self.ch = ch
+
+    def ref(self, x):
+        if type(x) is Remote and object.__getattribute__(x, "_ch") is self.ch:
+            return {"$ref": object.__getattribute__(x, "_n")}
+        raise RemoteError(f"TypeError: a {type(x).__name__} cannot be sent to the submission's code "
+                          "(only plain data or the submission's own objects); mark this test "
+                          f"'{IN_SUBMISSION}' in the assignment")
+
+
+_FORWARDED_DUNDERS = {"__name__", "__qualname__"}
+
+
+class Remote:
+    """The grader's stand-in for an object that stays in the submission's process."""
+
+    __slots__ = ("_ch", "_n", "_info")
+
+    def __init__(self, ch, n, info):
+        object.__setattr__(self, "_ch", ch)
+        object.__setattr__(self, "_n", n)
+        object.__setattr__(self, "_info", info)
+
+    def _ask(self, op, **fields):
+        return object.__getattribute__(self, "_ch").request(op, ref=object.__getattribute__(self, "_n"), **fields)
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name not in _FORWARDED_DUNDERS:
+            raise AttributeError(name)  # never let NumPy or Python protocols reach into the sandbox
+        return self._ask("getattr", name=name)
+
+    def __setattr__(self, name, value):
+        ch = object.__getattribute__(self, "_ch")
+        self._ask("setattr", name=name, args=[ch.encode(value)])
+
+    def __call__(self, *args, **kwargs):
+        ch = object.__getattribute__(self, "_ch")
+        return self._ask("call", args=ch.encode(list(args)), kwargs=ch.encode(dict(kwargs)))
+
+    def __getitem__(self, key):
+        ch = object.__getattribute__(self, "_ch")
+        return self._ask("getitem", args=[ch.encode(key)])
+
+    def __len__(self):
+        n = self._ask("len")
+        if type(n) is not int or n < 0:
+            raise RemoteError("TypeError: len() of the submission's object is not a whole number")
+        return n
+
+    def __iter__(self):
+        items = self._ask("iter")
+        if type(items) is not list:
+            raise RemoteError("TypeError: the submission's object did not give a list of elements")
+        return iter(items)
+
+    def __array__(self, dtype=None, copy=None):
+        import numpy as np
+        a = self._ask("array")
+        if type(a) is not np.ndarray:
+            a = np.asarray(a)
+        return a.astype(dtype) if dtype is not None else a
+
+    def _convert(self, kind, want):
+        v = self._ask("convert", kind=kind)
+        if type(v) is not want:
+            raise RemoteError(f"TypeError: {kind}() of the submission's object is not a {want.__name__}")
+        return v
+
+    def __float__(self):
+        return self._convert("float", float)
+
+    def __int__(self):
+        return self._convert("int", int)
+
+    def __index__(self):
+        return self._convert("index", int)
+
+    def __bool__(self):
+        return self._convert("bool", bool)
+
+    def __repr__(self):
+        try:
+            return self._convert("repr", str)
+        except (RemoteError, ChannelBroken):
+            return f"<the submission's {object.__getattribute__(self, '_info').get('type', 'object')}>"
+
+    def __str__(self):
+        try:
+            return self._convert("str", str)
+        except (RemoteError, ChannelBroken):
+            return repr(self)
+
+    def __format__(self, spec):
+        return format(str(self), spec) if spec else str(self)
+
+    @property
+    def __class__(self):
+        """The class it is an instance of, when that is an allow-listed class (``keras.Model``)."""
+        name = str(object.__getattribute__(self, "_info").get("type", ""))
+        if CLASSES_ALLOWED.match(name):
+            module, _, qual = name.rpartition(".")
+            while module:
+                try:
+                    obj = importlib.import_module(module)
+                    for part in qual.split("."):
+                        obj = getattr(obj, part)
+                    if isinstance(obj, type):
+                        return obj
+                    break
+                except (ImportError, AttributeError):
+                    module, _, head = module.rpartition(".")
+                    qual = f"{head}.{qual}"
+        return Remote
+
+
+# --------------------------------------------------------------------------------------------
+# one submission
+# --------------------------------------------------------------------------------------------
+
+def _drain(stream, keep: list, limit: int, flags: dict):
+    total = 0
+    while True:
+        chunk = stream.read(65536)
+        if not chunk:
+            return
+        total += len(chunk)
+        if total <= limit:
+            keep.append(chunk)
+        else:
+            flags["output_truncated"] = total
+
+
+def _run_case(ch, globs: dict, code: str, name: str) -> tuple[bool, str]:
+    """One doctest case here, in this process, against the stand-ins in ``globs``."""
+    test = doctest.DocTestParser().get_doctest(code, globs, name, None, 0)
+    out = io.StringIO()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    result = runner.run(test, out=out.write, clear_globs=False)
+    return result.failed == 0, _reason(out.getvalue())
+
+
+def _reason(log: str) -> str:
+    """The one line that says why a doctest failed: the assertion's message, else the last error line."""
+    lines = [l.strip() for l in log.splitlines() if l.strip()]
+    for l in reversed(lines):
+        if re.match(r"^[A-Za-z_.]*(Error|Exception|Broken|Exit)\b", l) or l.startswith("AssertionError"):
+            return l[:300]
+    return (lines[-1] if lines else "")[:300]
+
+
+def judge(notebook: str, autograder: str, timeout: float = 600, use_sandbox: bool = True,
+          memory: int | None = 4 * 2**30) -> dict:
+    """Grade one notebook; see the module docstring. Returns the result dict (JSON-ready)."""
+    import nbformat
+    t0 = time.monotonic()
+    deadline = t0 + timeout
+    result = {"scores": {}, "problem": "", "errors": [], "failed": [], "in_submission": [], "stopped": []}
+    try:
+        nb = nbformat.read(notebook, as_version=4)
+        nbformat.validate(nb)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file: JSON errors, wrong schema, binary...
+        why = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        result["problem"] = f"not a notebook ({why})"
+        return result
+    cells = [c.source for c in nb.cells if c.cell_type == "code"]
+    if not cells:
+        result["problem"] = "no code cells"
+        return result
+    with zipfile.ZipFile(autograder) as z:
+        meta = json.loads(z.read("cvhelpers.json"))
+    tests = read_tests(autograder)
+    questions = [q for q in meta["questions"] if not q["manual"]]
+
+    argv = [sys.executable, "-m", "cvhelpers.assignments.runner"]
+    to_child_r, to_child_w = os.pipe()
+    from_child_r, from_child_w = os.pipe()
+    env = sandbox.environment()
+    env["CVHELPERS_WIRE"] = f"{to_child_r},{from_child_w}"
+    limit = None
+    if use_sandbox:
+        cmd = sandbox.command(argv, memory=memory, env=env)
+        limit = sandbox.ProcessLimit()
+        if not limit.enforced:
+            result["stopped"].append("process limit not enforced (root without a cgroup)")
+    else:
+        cmd, env = argv, {**os.environ, **env}
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            pass_fds=(to_child_r, from_child_w), env=None if use_sandbox else env,
+                            preexec_fn=limit.enter if limit is not None else None)
+    os.close(to_child_r)
+    os.close(from_child_w)
+    output, flags = [], {}
+    drain = threading.Thread(target=_drain, args=(proc.stdout, output, OUTPUT_LIMIT, flags), daemon=True)
+    drain.start()
+    ch = Channel(proc, from_child_r, to_child_w, deadline)
+    broken = ""
+    try:
+        ch.send({"cells": cells})
+        while True:
+            msg = ch.receive()
+            if type(msg) is dict and msg.get("op") == "cell" and type(msg.get("n")) is int:
+                ch.cell = msg["n"]
+            elif type(msg) is dict and msg.get("op") == "ready":
+                errs = msg.get("errors")
+                result["errors"] = [str(e)[:200] for e in errs][:100] if type(errs) is list else []
+                break
+            else:
+                raise ChannelBroken("the submission broke the channel while its cells ran")
+    except ChannelBroken as exc:
+        broken = f"{exc} while running cell {ch.cell + 1} of {len(cells)}"
+    missing = set()
+    for q in questions:
+        name, points = q["name"], float(q["points"])
+        test = tests.get(name)
+        if test is None:
+            result["problem"] = (result["problem"] + "; " if result["problem"] else "") + f"{name}: no tests in the autograder"
+            result["scores"][name] = 0.0
+            continue
+        if float(test.get("points", points) or points) != points:
+            result["problem"] = (result["problem"] + "; " if result["problem"] else "") + \
+                f"{name}: the autograder's tests claim {test.get('points')} points, the assignment gives {points:g}"
+        qcases = cases(test)
+        passed = []
+        if broken:
+            passed = [False] * len(qcases)
+            result["failed"].append({"question": name, "test": "all", "hidden": None, "reason": broken})
+        else:
+            used = set().union(*(names_used(c["code"]) for c in qcases)) if qcases else set()
+            globs = {"__name__": "__main__"}
+            try:
+                values = ch.request("names", names=sorted(used))
+                if type(values) is dict:
+                    globs.update({k: v for k, v in values.items() if type(k) is str})
+                for i, c in enumerate(qcases):
+                    label = f"{'hidden' if c.get('hidden') else 'public'} test {i + 1}"
+                    if IN_SUBMISSION in c["code"]:
+                        r = ch.request("doctest", code=c["code"], name=f"{name} {label}")
+                        ok = type(r) is dict and r.get("passed") is True
+                        reason = "" if ok else _reason(str(r.get("log", "")) if type(r) is dict else "")
+                        result["in_submission"].append(f"{name} {label}")
+                    else:
+                        ok, reason = _run_case(ch, globs, c["code"], f"{name} {label}")
+                    passed.append(ok)
+                    if not ok:
+                        undefined = sorted(n for n in names_used(c["code"]) - set(values or {})
+                                           if re.search(rf"NameError: name '{re.escape(n)}' is not defined", reason))
+                        missing.update(f"{name}: {n}" for n in undefined)
+                        result["failed"].append({"question": name, "test": label, "hidden": bool(c.get("hidden")),
+                                                 "reason": reason})
+            except ChannelBroken as exc:
+                broken = f"{exc} while grading {name}"
+                passed += [False] * (len(qcases) - len(passed))
+                result["failed"].append({"question": name, "test": "rest", "hidden": None, "reason": broken})
+        if not qcases:
+            score = 0.0
+        elif test.get("all_or_nothing", True):
+            score = points if all(passed) else 0.0
+        else:
+            score = points * sum(passed) / len(qcases)
+        result["scores"][name] = max(0.0, min(points, score))
+    if missing:
+        result["problem"] = "; ".join(filter(None, [result["problem"], "not defined: " + ", ".join(sorted(missing))]))
+    if broken:
+        result["problem"] = "; ".join(filter(None, [result["problem"], broken]))
+        if "timed out" in broken:
+            result["stopped"].append(f"time limit ({timeout:g} s)")
+    proc.kill()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pass
+    drain.join(timeout=5)
+    for fd in (from_child_r, to_child_w):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    if limit is not None:
+        limit.close()
+    if "output_truncated" in flags:
+        result["stopped"].append(f"output limit ({OUTPUT_LIMIT // 2**20} MB of {flags['output_truncated'] / 2**20:.0f} MB kept)")
+    if any("MemoryError" in e for e in result["errors"]):
+        result["stopped"].append(f"memory limit ({memory / 2**30:g} GB)" if memory else "memory")
+    if any("Resource temporarily unavailable" in e or "BlockingIOError" in e for e in result["errors"]):
+        result["stopped"].append("process limit")
+    result["output"] = b"".join(output).decode("utf-8", "replace")[-20000:]
+    result["sandbox"] = bool(use_sandbox)
+    return result
+
+
+def main(argv=None) -> int:
+    import argparse
+    ap = argparse.ArgumentParser(prog="python -m cvhelpers.assignments.judge",
+                                 description="grade one submission (internal; use `cvhelpers grade`)")
+    ap.add_argument("notebook")
+    ap.add_argument("autograder")
+    ap.add_argument("result")
+    ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--memory", type=float, default=4 * 2**30)
+    ap.add_argument("--no-sandbox", action="store_true")
+    a = ap.parse_args(argv)
+    res = judge(a.notebook, a.autograder, a.timeout, not a.no_sandbox, int(a.memory) or None)
+    import resource
+    used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    res["cpu_seconds"] = sum(u.ru_utime + u.ru_stime for u in used)
+    tmp = Path(a.result + ".tmp")
+    tmp.write_text(json.dumps(res))
+    os.replace(tmp, a.result)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
