@@ -45,13 +45,20 @@ from cvhelpers.assignments import sandbox, wire
 MODULES_ALLOWED = re.compile(r"^(numpy|scipy|math|keras|tensorflow|cvhelpers|collections|itertools|functools|"
                              r"statistics|numbers|random|re|string|contextlib|io)(\.[A-Za-z0-9_.]+)?$")
 #: Classes a stand-in may claim to be an instance of, for ``isinstance`` in tests (Keras models...).
-CLASSES_ALLOWED = re.compile(r"^(keras|tensorflow|numpy)\.[A-Za-z0-9_.]+$")
+CLASSES_ALLOWED = re.compile(r"^(keras|tensorflow|numpy|cvhelpers)\.[A-Za-z0-9_.]+$")
 IN_SUBMISSION = "# judge: in submission"
 OUTPUT_LIMIT = 2 * 2**20
 
 
 class RemoteError(Exception):
     """The submission's code raised while the grader used it (message: its type and text)."""
+
+
+#: Exceptions raised by the submission's code that keep their meaning on this side (``getattr(x,
+#: "a", None)``, ``for`` loops, ``in``), as subclasses of both :class:`RemoteError` and the builtin.
+_MAPPED = {name: type(f"Remote{name}", (RemoteError, getattr(builtins, name)), {})
+           for name in ("AttributeError", "KeyError", "IndexError", "TypeError", "ValueError", "StopIteration",
+                        "NotImplementedError", "ZeroDivisionError", "AssertionError", "NameError")}
 
 
 class ChannelBroken(Exception):
@@ -82,7 +89,8 @@ def cases(test: dict) -> list[dict]:
 
 
 def names_used(code: str) -> set[str]:
-    """Every global name the doctest ``code`` could read (nested functions and comprehensions too)."""
+    """Every global name the doctest ``code`` could read (nested functions and comprehensions too),
+    and the strings in it that could name one (``globals()["answer"]``)."""
     out = set()
     for ex in doctest.DocTestParser().get_examples(code):
         try:
@@ -94,7 +102,28 @@ def names_used(code: str) -> set[str]:
             c = stack.pop()
             out.update(c.co_names)
             stack.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+            out.update(k for k in c.co_consts if type(k) is str and k.isidentifier())  # globals()["name"]
     return {n for n in out if not hasattr(builtins, n)}
+
+
+def names_assigned(code: str) -> set[str]:
+    """The names the doctest ``code`` binds itself (assignments, imports, loops, ``def``...)."""
+    out = set()
+    for ex in doctest.DocTestParser().get_examples(code):
+        try:
+            tree = ast.parse(ex.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                out.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                out.add(node.name)
+            elif isinstance(node, ast.alias):
+                out.add((node.asname or node.name).split(".")[0])
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                out.add(node.name)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -147,7 +176,8 @@ class Channel:
             raise ChannelBroken("the submission broke the channel: an answer out of turn")
         if "error" in reply:
             err = reply["error"] if type(reply["error"]) is dict else {}
-            raise RemoteError(f"{str(err.get('type', 'Error'))[:80]}: {str(err.get('message', ''))[:2000]}")
+            kind = str(err.get("type", "Error"))[:80]
+            raise _MAPPED.get(kind, RemoteError)(f"{kind}: {str(err.get('message', ''))[:2000]}")
         try:
             return wire.decode(reply.get("ok"), self)
         except wire.WireError as exc:
@@ -284,7 +314,26 @@ class Remote:
                 except (ImportError, AttributeError):
                     module, _, head = module.rpartition(".")
                     qual = f"{head}.{qual}"
-        return Remote
+        return _stand_in_class(name)
+
+
+_CLASSES: dict[str, type] = {}
+
+
+def _stand_in_class(name: str) -> type:
+    """A class named like the submission's (``type(x).__name__`` reads right); nothing is an instance."""
+    if name not in _CLASSES:
+        module, _, qual = name.rpartition(".")
+        _CLASSES[name] = builtins.type(qual.rpartition(".")[2] or "object", (), {"__module__": module or "?",
+                                                                           "__qualname__": qual or "object"})
+    return _CLASSES[name]
+
+
+def _type(*args):
+    """``type`` for tests: the class a stand-in stands for (``type(layer).__name__ == "Conv2D"``)."""
+    if len(args) == 1 and builtins.type(args[0]) is Remote:
+        return args[0].__class__
+    return builtins.type(*args)
 
 
 # --------------------------------------------------------------------------------------------
@@ -381,7 +430,8 @@ def judge(notebook: str, autograder: str, timeout: float = 600, use_sandbox: boo
             else:
                 raise ChannelBroken("the submission broke the channel while its cells ran")
     except ChannelBroken as exc:
-        broken = f"{exc} while running cell {ch.cell + 1} of {len(cells)}"
+        what = f"timed out after {timeout:g} s" if str(exc) == "timed out" else str(exc)
+        broken = f"{what} while running cell {ch.cell + 1} of {len(cells)}"
     missing = set()
     for q in questions:
         name, points = q["name"], float(q["points"])
@@ -400,7 +450,8 @@ def judge(notebook: str, autograder: str, timeout: float = 600, use_sandbox: boo
             result["failed"].append({"question": name, "test": "all", "hidden": None, "reason": broken})
         else:
             used = set().union(*(names_used(c["code"]) for c in qcases)) if qcases else set()
-            globs = {"__name__": "__main__"}
+            own = set().union(*(names_assigned(c["code"]) for c in qcases)) if qcases else set()
+            globs = {"__name__": "__main__", "type": _type}
             try:
                 values = ch.request("names", names=sorted(used))
                 if type(values) is dict:
@@ -416,13 +467,14 @@ def judge(notebook: str, autograder: str, timeout: float = 600, use_sandbox: boo
                         ok, reason = _run_case(ch, globs, c["code"], f"{name} {label}")
                     passed.append(ok)
                     if not ok:
-                        undefined = sorted(n for n in names_used(c["code"]) - set(values or {})
+                        undefined = sorted(n for n in names_used(c["code"]) - set(values or {}) - own
                                            if re.search(rf"NameError: name '{re.escape(n)}' is not defined", reason))
                         missing.update(f"{name}: {n}" for n in undefined)
                         result["failed"].append({"question": name, "test": label, "hidden": bool(c.get("hidden")),
                                                  "reason": reason})
             except ChannelBroken as exc:
-                broken = f"{exc} while grading {name}"
+                what = f"timed out after {timeout:g} s" if str(exc) == "timed out" else str(exc)
+                broken = f"{what} while grading {name}"
                 passed += [False] * (len(qcases) - len(passed))
                 result["failed"].append({"question": name, "test": "rest", "hidden": None, "reason": broken})
         if not qcases:
