@@ -9,6 +9,7 @@ from ..checks import positive_int
 __all__ = ["SAMPLE_IMAGES", "sample_image", "LUMINANCE", "to_gray"]
 
 #: ITU-R BT.709 luminance weights of R, G, B (those of ``skimage.color.rgb2gray``).
+#: (cvhelpers/widgets.py still writes them out itself; it should call :func:`to_gray`.)
 LUMINANCE = (0.2125, 0.7154, 0.0721)
 
 
