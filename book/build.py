@@ -121,8 +121,8 @@ def machine_text() -> str:
 def _sha(nb_path: Path) -> str:
     """A fingerprint of what a notebook's outputs depend on here: its source and the cvhelpers code."""
     h = hashlib.sha256(nb_path.read_bytes())
-    for f in sorted((ROOT / "cvhelpers").glob("*.py")):
-        h.update(f.name.encode() + f.read_bytes())
+    for f in sorted((ROOT / "cvhelpers").rglob("*.py")):  # subpackages too (fetch/, datasets/, filters/, ...)
+        h.update(f.relative_to(ROOT).as_posix().encode() + f.read_bytes())
     return h.hexdigest()
 
 

@@ -22,7 +22,7 @@ import time
 
 from . import __version__
 from . import data as D
-from .download import DataError
+from .fetch import DataError, dataset
 
 
 def _datasets(names, all_):
@@ -31,7 +31,7 @@ def _datasets(names, all_):
     if not names:
         raise DataError("name at least one dataset (see `cvhelpers data list`) or pass --all")
     for n in names:
-        D._dataset(n)  # raises with the list of known names
+        dataset(n)  # raises with the list of known names
     return names
 
 
@@ -97,7 +97,7 @@ def cmd_verify(args) -> int:
     names = args.names or list(D.REGISTRY)
     bad = 0
     for n in names:
-        D._dataset(n)
+        dataset(n)
         ok, msg = D.verify(n)
         print(f"{n}: {'ok' if ok else 'MISSING'} {msg}")
         bad += not ok and bool(args.names)
@@ -108,7 +108,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_path(args) -> int:
-    D._dataset(args.name)
+    dataset(args.name)
     paths = D.find(args.name)
     if not paths:
         raise DataError(f"{args.name} is not here; run `cvhelpers data fetch {args.name}`")

@@ -1,5 +1,8 @@
 """Handwritten-digit helpers: bring variable-size scans (HODA) to MNIST's 28×28 format.
 
+The HODA loader that applies them, :func:`load_hoda_mnist_format`, lives with the dataset in
+:mod:`cvhelpers.datasets.hoda` (re-exported here under its old name).
+
 MNIST digits were size-normalised to fit a 20×20 box, keeping their aspect ratio, then placed in
 a 28×28 image with their centre of mass at the centre. HODA's scans come in every size (from 3 to
 64 pixels a side); :func:`fit_box` and :func:`to_mnist_format` do the same normalisation so that a
@@ -12,6 +15,8 @@ model trained on one set can read the other.
 """
 
 from __future__ import annotations
+
+from .datasets.hoda import load_hoda_mnist_format
 
 __all__ = ["PERSIAN_DIGITS", "fit_box", "to_mnist_format", "load_hoda_mnist_format"]
 
@@ -87,48 +92,3 @@ def to_mnist_format(images, size: int = 28, box: int | None = 20, center: str = 
         out[i] = fit_box(img, size=size, box=box, center=center, upscale=upscale)
     return out
 
-
-def load_hoda_mnist_format(box: int = 20, center: str = "mass", upscale: bool = False, verbose: bool = True):
-    """HODA's original scans in MNIST's format: ``(x_train, y_train), (x_test, y_test)``, 28×28 uint8.
-
-    Runs :func:`to_mnist_format` on ``load_hoda(raw=True)`` (about 80,000 images, 10–30 s on a
-    small CPU) and keeps the result in the cache folder, so later calls take a fraction of a
-    second. The test set stays sorted by class, as in the original file. By default digits
-    smaller than the box are not enlarged (``upscale=False``): a Persian zero is a small dot, and
-    its size is what tells it from a five.
-
-    >>> (x, y), (xt, yt) = load_hoda_mnist_format()    # doctest: +SKIP
-    >>> x.shape, xt.shape                               # doctest: +SKIP
-    ((60000, 28, 28), (20000, 28, 28))
-    """
-    import os
-    import time
-
-    import numpy as np
-
-    from . import data as _data
-
-    if center not in ("mass", "box"):
-        raise ValueError(f"center must be 'mass' or 'box', got {center!r}")
-    path = _data.hoda_npz()  # the course file, or decoded once from the official .cdb files
-    stamp = f"{path.stat().st_size}-{int(path.stat().st_mtime)}"
-    out = _data.cache_dir() / "derived" / f"hoda_28x28_box{box}_{center}_up{int(upscale)}_{stamp}.npz"
-    keys = ("x_train", "y_train", "x_test", "y_test")
-    if out.is_file():
-        with np.load(out) as f:
-            xtr, ytr, xte, yte = (f[k] for k in keys)
-        how = f"cached in {out}"
-    else:
-        start = time.perf_counter()
-        (rtr, ytr), (rte, yte) = _data.load_hoda(raw=True, verbose=False)
-        xtr = to_mnist_format(rtr, box=box, center=center, upscale=upscale)
-        xte = to_mnist_format(rte, box=box, center=center, upscale=upscale)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, x_train=xtr, y_train=ytr, x_test=xte, y_test=yte)
-        os.replace(tmp, out)
-        how = f"resized from the original scans in {time.perf_counter() - start:.0f} s, saved to {out}"
-    if verbose:
-        print(f"HODA in MNIST format (28×28, {box}×{box} box, {'' if upscale else 'no '}enlarging, centred by {center}): "
-              f"{len(xtr):,} train / {len(xte):,} test; {how}")
-    return (xtr, ytr), (xte, yte)

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import keras
 
+from .layer_math import conv2d_params, separable_conv2d_params  # their home: the layer arithmetic
+
 __all__ = [
     "LocalResponseNormalization", "ResidualUnit",
     "lenet5", "geron_fashion_cnn", "alexnet", "inception_module", "vgg_block", "vgg16", "resnet34",
@@ -66,34 +68,6 @@ def _check_tensor(x, name: str = "x"):
         raise ValueError(f"{name} must be a 4-D Keras tensor (batch, height, width, channels) with a known "
                          f"channel count, e.g. keras.Input((32, 32, 3)); got {shape!r}")
     return int(shape[-1])
-
-
-# ----------------------------------------------------------------------------- parameter formulas
-def conv2d_params(kernel_size: int, in_channels: int, filters: int, use_bias: bool = True) -> int:
-    """Parameters of a regular ``Conv2D``: ``k·k·c_in·c_out`` weights plus ``c_out`` biases.
-
-    >>> conv2d_params(3, 64, 128)
-    73856
-    """
-    _check_positive(kernel_size=kernel_size, in_channels=in_channels, filters=filters)
-    return kernel_size * kernel_size * in_channels * filters + (filters if use_bias else 0)
-
-
-def separable_conv2d_params(kernel_size: int, in_channels: int, filters: int, depth_multiplier: int = 1,
-                            use_bias: bool = True) -> int:
-    """Parameters of a depthwise separable ``SeparableConv2D``.
-
-    A depthwise ``k×k`` filter per input channel (``k·k·c_in·m``), then a pointwise ``1×1``
-    convolution mixing channels (``c_in·m·c_out``), plus ``c_out`` biases.
-
-    >>> separable_conv2d_params(3, 64, 128)
-    8896
-    """
-    _check_positive(kernel_size=kernel_size, in_channels=in_channels, filters=filters,
-                    depth_multiplier=depth_multiplier)
-    depthwise = kernel_size * kernel_size * in_channels * depth_multiplier
-    pointwise = in_channels * depth_multiplier * filters
-    return depthwise + pointwise + (filters if use_bias else 0)
 
 
 # ----------------------------------------------------------------------------- LeNet-5

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["flag", "is_fast", "name", "pick", "Profile", "profile"]
+__all__ = ["flag", "is_fast", "name", "pick", "Profile"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -81,8 +81,3 @@ class Profile(dict):
         print(f"profile: {self.name}")
         for key, value in self.items():
             print(f"  {key:<18} {value}")
-
-
-def profile(**params) -> Profile:
-    """Shorthand for :class:`Profile`."""
-    return Profile(**params)

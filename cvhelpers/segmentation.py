@@ -1,4 +1,7 @@
-"""Semantic segmentation helpers (notebook 11): Oxford-IIIT Pet trimaps, IoU, a U-Net, overlays.
+"""Semantic segmentation helpers (notebook 11): IoU, a U-Net, mask overlays.
+
+The Oxford-IIIT Pet data itself (:func:`pet_split`, :func:`load_pets`, :data:`PET_CLASSES`) lives
+in :mod:`cvhelpers.datasets.oxford_pets` and is re-exported here under its old names.
 
 The Oxford-IIIT Pet trimaps label every pixel 1 = pet, 2 = background, 3 = border (the uncertain
 outline). Here they become class indices 0, 1, 2 (:data:`PET_CLASSES`).
@@ -15,56 +18,12 @@ Nothing here imports TensorFlow until a function needs it.
 
 from __future__ import annotations
 
-from pathlib import Path
+from .datasets.oxford_pets import PET_CLASSES, load_pets, pet_split
 
 __all__ = ["PET_CLASSES", "PET_COLORS", "pet_split", "load_pets", "iou_per_class", "mean_iou",
-           "unet", "mobilenet_unet", "overlay"]
+           "unet", "mobilenet_unet", "overlay_mask", "overlay"]
 
-PET_CLASSES = ("pet", "background", "border")
 PET_COLORS = ((0.95, 0.35, 0.10), (0.15, 0.35, 0.85), (1.0, 0.9, 0.1))  # orange, blue, yellow
-
-
-def pet_split(root, split: str) -> list[str]:
-    """Image names (no extension) of ``split`` = ``"trainval"`` or ``"test"``, as the dataset lists them.
-
-    ``root`` is a folder from :func:`cvhelpers.data.oxford_pets` (the subset or the official set).
-    Names without both an image and a trimap are left out (the official lists name a few).
-    """
-    if split not in ("trainval", "test"):
-        raise ValueError(f"split must be 'trainval' or 'test', got {split!r}")
-    root = Path(root)
-    listing = root / "annotations" / f"{split}.txt"
-    if not listing.is_file():
-        raise FileNotFoundError(f"{listing} is missing: is {root} an Oxford-IIIT Pet folder from cvhelpers.data.oxford_pets()?")
-    names = [ln.split()[0] for ln in listing.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
-    return [n for n in names if (root / "images" / f"{n}.jpg").is_file()
-            and (root / "annotations" / "trimaps" / f"{n}.png").is_file()]
-
-
-def load_pets(root, names, image_size: int):
-    """Images and masks of ``names``, resized to ``image_size`` × ``image_size`` (stretched).
-
-    Returns ``(images, masks)``: uint8 arrays of shapes (N, S, S, 3) (bilinear resize, RGB) and
-    (N, S, S) holding class indices 0 = pet, 1 = background, 2 = border (nearest-neighbour
-    resize, so no new labels appear between classes).
-    """
-    import numpy as np
-    from PIL import Image
-
-    if not isinstance(image_size, int) or image_size < 8:
-        raise ValueError(f"image_size must be an int >= 8, got {image_size!r}")
-    root = Path(root)
-    images = np.empty((len(names), image_size, image_size, 3), np.uint8)
-    masks = np.empty((len(names), image_size, image_size), np.uint8)
-    for i, name in enumerate(names):
-        with Image.open(root / "images" / f"{name}.jpg") as im:
-            images[i] = np.asarray(im.convert("RGB").resize((image_size, image_size), Image.BILINEAR))
-        with Image.open(root / "annotations" / "trimaps" / f"{name}.png") as tm:
-            trimap = np.asarray(tm.resize((image_size, image_size), Image.NEAREST))
-        if trimap.ndim != 2 or not set(np.unique(trimap)) <= {1, 2, 3}:
-            raise ValueError(f"{name}.png is not a trimap with values 1, 2, 3")
-        masks[i] = trimap - 1
-    return images, masks
 
 
 def iou_per_class(y_true, y_pred, num_classes: int):
@@ -164,13 +123,13 @@ def mobilenet_unet(base, num_classes: int = 3, filters=(96, 64, 48, 32, 16), nam
     return keras.Model(inputs, outputs, name=name)
 
 
-def overlay(image, mask, alpha: float = 0.45, colors=PET_COLORS):
+def overlay_mask(image, mask, alpha: float = 0.45, colors=PET_COLORS):
     """``image`` (H, W, 3; uint8 0–255 or float 0–1) with each class of ``mask`` (H, W) tinted.
 
     Returns a float array in 0–1 for ``plt.imshow``.
 
     >>> import numpy as np
-    >>> overlay(np.zeros((2, 2, 3), np.uint8), np.array([[0, 1], [2, 0]]), alpha=1.0)[0, 1].tolist()
+    >>> overlay_mask(np.zeros((2, 2, 3), np.uint8), np.array([[0, 1], [2, 0]]), alpha=1.0)[0, 1].tolist()
     [0.15, 0.35, 0.85]
     """
     import numpy as np
@@ -185,3 +144,8 @@ def overlay(image, mask, alpha: float = 0.45, colors=PET_COLORS):
         raise ValueError(f"mask shape {mask.shape} differs from the image's {img.shape[:2]}")
     tint = np.asarray(colors, dtype=np.float64)[mask.astype(np.int64)]
     return (1 - alpha) * img + alpha * tint
+
+
+# The old name, used by notebook 11. Not to be confused with cvhelpers.interpret.overlay (a heatmap
+# painted over an image): new code says overlay_mask.
+overlay = overlay_mask

@@ -1,7 +1,8 @@
 """Transfer learning helpers: which pretrained conv base, at what input size, with which
 preprocessing, and which top layers to unfreeze for fine-tuning (notebooks 07 and 08).
 
-A *backbone* is a name in :data:`BACKBONES`. Each entry says how big the input images are, which
+A *backbone* is a name in :data:`BACKBONES` (the fine-tunable entries of the one backbone table,
+:data:`cvhelpers.backbones.BACKBONES`). Each entry says how big the input images are, which
 ``preprocess_input`` function turns 0–255 RGB pixels into what the network was trained on, and
 which layers form "the top of the base" that fine-tuning unfreezes:
 
@@ -24,39 +25,18 @@ Nothing here imports TensorFlow until a function needs it.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+
+from .backbones import BACKBONES as _ALL_BACKBONES
+from .backbones import Backbone, pretrained
+from .datasets.cats_vs_dogs import image_arrays  # noqa: F401 - its old home; it lives with the dataset now
 
 __all__ = ["Backbone", "BACKBONES", "VGG16_FACTS", "spec", "preprocess", "build_base",
            "layers_to_unfreeze", "freeze", "unfreeze_top", "count_trainable", "extract_features", "image_arrays"]
 
 
-@dataclass(frozen=True)
-class Backbone:
-    """A pretrained conv base: how to build it, feed it and fine-tune it."""
-
-    name: str
-    keras_class: str  # attribute of keras.applications
-    kwargs: tuple  # extra constructor arguments as (key, value) pairs
-    input_size: int  # square input side in pixels
-    preprocess: str  # dotted path of the preprocess_input function
-    unfreeze: tuple  # layer-name prefixes that fine-tuning makes trainable
-    in_registry: bool  # True if cvhelpers.data resolves its ImageNet weights (mirror, cache)
-    note: str = ""
-
-
-BACKBONES: dict[str, Backbone] = {b.name: b for b in [
-    Backbone("vgg16", "VGG16", (), 180, "keras.applications.vgg16.preprocess_input",
-             ("block5_",), True,
-             "the book's conv base: 14.7 M parameters"),
-    Backbone("mobilenet_0.25", "MobileNet", (("alpha", 0.25),), 224,
-             "keras.applications.mobilenet.preprocess_input",
-             ("conv_dw_13", "conv_pw_13"), True,
-             "MobileNet v1 width 0.25: 0.22 M parameters"),
-    Backbone("efficientnetv2b0", "EfficientNetV2B0", (), 224,
-             "keras.applications.efficientnet_v2.preprocess_input",
-             ("block6h_", "top_"), True,
-             "a 2021 backbone (5.9 M parameters); its weights are in the course registry (official Keras URL)"),
-]}
+# The backbones fine-tuned here: the entries of the one table (cvhelpers.backbones) that name the
+# layers fine-tuning unfreezes.
+BACKBONES: dict[str, Backbone] = {n: b for n, b in _ALL_BACKBONES.items() if b.unfreeze}
 
 # The facts of the book's VGG16 conv base (include_top=False, 180×180×3), checked in notebook 07
 # and in the tests on the architecture alone (weights=None needs no download).
@@ -89,10 +69,9 @@ def preprocess(name: str):
 def build_base(name: str, weights: str | None = "imagenet", input_shape=None):
     """The conv base of backbone ``name`` (``include_top=False``).
 
-    ``weights="imagenet"``: real ImageNet weights. For registered backbones they are resolved by
-    :func:`cvhelpers.data.pretrained` (offline mirror, cache, then download); for the others Keras
-    downloads them, which raises :class:`cvhelpers.data.DataError` at once when
-    ``CVHELPERS_OFFLINE=1``. ``weights=None``: the architecture with random weights (for counting
+    ``weights="imagenet"``: real ImageNet weights, resolved by :func:`cvhelpers.backbones.pretrained`
+    (offline mirror, cache, then download; offline with no local copy: a ``DataError``).
+    ``weights=None``: the architecture with random weights (for counting
     parameters, never for calling it pretrained). ``input_shape`` defaults to the backbone's size.
 
     >>> base = build_base("vgg16", weights=None)     # doctest: +SKIP
@@ -112,18 +91,7 @@ def build_base(name: str, weights: str | None = "imagenet", input_shape=None):
     kwargs = dict(b.kwargs)
     if weights is None:
         return cls(weights=None, include_top=False, input_shape=tuple(input_shape), **kwargs)
-    from . import data
-
-    if b.in_registry:
-        return data.pretrained(name, include_top=False, input_shape=tuple(input_shape))
-    if data.offline():
-        raise data.DataError(f"{name}: ImageNet weights need a download and CVHELPERS_OFFLINE=1 is set")
-    try:
-        net = cls(weights="imagenet", include_top=False, input_shape=tuple(input_shape), **kwargs)
-    except Exception as exc:  # Keras raises a bare Exception("URL fetch failure ...")
-        raise data.DataError(f"{name}: could not download its ImageNet weights ({exc})") from exc
-    print(f"{name}: ImageNet weights from Keras download (cached in ~/.keras/models)")
-    return net
+    return pretrained(name, include_top=False, input_shape=tuple(input_shape))
 
 
 def layers_to_unfreeze(base, name: str) -> list[str]:
@@ -192,61 +160,3 @@ def extract_features(base, dataset, name: str, verbose: bool = True):
     if not feats:
         raise ValueError("the dataset yielded no batches")
     return np.concatenate(feats), np.concatenate(labels)
-
-
-def image_arrays(root, split: str, image_size: int, verbose: bool = True):
-    """The JPEGs of ``root/split/{class}/`` decoded once, resized to ``image_size`` and cached.
-
-    Returns ``(images, labels, class_names)``: ``images`` uint8 of shape ``(n, image_size,
-    image_size, 3)`` in the order of the sorted file names (classes in alphabetical order, like
-    ``image_dataset_from_directory``: cat = 0, dog = 1), ``labels`` int32. Resizing is bilinear and
-    stretches the photo (aspect ratio not kept), as ``image_dataset_from_directory`` does.
-
-    The arrays are saved in ``cache_dir()/arrays/`` (one ``.npz`` per folder, split and size), so
-    the second call, and every later notebook at the same size, reads them in a fraction of a
-    second instead of decoding thousands of JPEGs again: decoding is done once, not once per epoch.
-
-    >>> x, y, names = image_arrays(data.cats_vs_dogs(), "train", 96)   # doctest: +SKIP
-    >>> x.shape, x.dtype, names                                         # doctest: +SKIP
-    ((2000, 96, 96, 3), dtype('uint8'), ['cat', 'dog'])
-    """
-    import os
-    from pathlib import Path
-
-    import numpy as np
-
-    from . import data
-
-    root = Path(root)
-    if not isinstance(image_size, int) or isinstance(image_size, bool) or not 8 <= image_size <= 1024:
-        raise ValueError(f"image_size must be an int from 8 to 1024 pixels, got {image_size!r}")
-    folder = root / split
-    class_names = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
-    files = [(str(f), k) for k, c in enumerate(class_names) for f in sorted((folder / c).glob("*.jpg"))]
-    if not files:
-        raise FileNotFoundError(f"no JPEGs in {folder}/<class>/: is {root} a folder made by data.cats_vs_dogs()?")
-    cache = data.cache_dir() / "arrays" / f"{root.name}_{split}_{image_size}px.npz"
-    if cache.is_file():
-        with np.load(cache) as f:
-            if f["images"].shape[0] == len(files) and list(f["class_names"]) == class_names:
-                return f["images"], f["labels"], class_names
-    import tensorflow as tf
-
-    def decode(path):
-        image = tf.io.decode_jpeg(tf.io.read_file(path), channels=3)
-        image = tf.image.resize(image, (image_size, image_size))  # bilinear, like image_dataset_from_directory
-        return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
-
-    paths = tf.data.Dataset.from_tensor_slices([f for f, _ in files])
-    batches = paths.map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(256)
-    if verbose:
-        from tqdm.auto import tqdm
-
-        batches = tqdm(batches, total=-(-len(files) // 256), desc=f"decoding {split} at {image_size}px")
-    images = np.concatenate([b.numpy() for b in batches])
-    labels = np.array([k for _, k in files], dtype="int32")
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, images=images, labels=labels, class_names=np.array(class_names))
-    os.replace(tmp, cache)
-    return images, labels, class_names

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from cvhelpers import data as D
+from cvhelpers.datasets import oxford_pets as oxford_pets_module  # oxford_pets() fetches through it
 from cvhelpers.download import DataError
 
 
@@ -272,7 +273,7 @@ def test_official_pets_layout_matches_the_subset(clean_env, tmp_path, monkeypatc
     images = _tar_gz(tmp_path / "images.tar.gz", {"images/Bengal_1.jpg": b"jpg"})
     annotations = _tar_gz(tmp_path / "annotations.tar.gz", {"annotations/trimaps/Bengal_1.png": b"png",
                                                              "annotations/list.txt": b"# list\n"})
-    monkeypatch.setattr(D, "fetch", lambda name: [images, annotations])
+    monkeypatch.setattr(oxford_pets_module, "fetch", lambda name: [images, annotations])
     root = D.oxford_pets(source="official", verbose=False)
     assert (root / "images" / "Bengal_1.jpg").read_bytes() == b"jpg"
     assert (root / "annotations" / "trimaps" / "Bengal_1.png").read_bytes() == b"png"
@@ -284,7 +285,7 @@ def test_official_pets_layout_matches_the_subset(clean_env, tmp_path, monkeypatc
 def test_official_pets_bad_archive_leaves_nothing(clean_env, tmp_path, monkeypatch):
     images = _tar_gz(tmp_path / "images.tar.gz", {"images/a.jpg": b"jpg"})
     wrong = _tar_gz(tmp_path / "annotations.tar.gz", {"other/a.png": b"png"})
-    monkeypatch.setattr(D, "fetch", lambda name: [images, wrong])
+    monkeypatch.setattr(oxford_pets_module, "fetch", lambda name: [images, wrong])
     with pytest.raises(DataError, match="expected a top folder 'annotations'"):
         D.oxford_pets(source="official", verbose=False)
     assert not [p for p in (clean_env / "extracted").iterdir() if not p.name.endswith(".lock")]

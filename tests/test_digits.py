@@ -64,7 +64,7 @@ def test_persian_digits_are_the_unicode_block():
 
 
 def test_load_hoda_mnist_format_caches(tmp_path, monkeypatch):
-    from cvhelpers import data
+    from cvhelpers.datasets import hoda as data  # the loader's module: what it fetches and loads through
 
     raw_tr = [np.full((h, w), 255, np.uint8) for h, w in [(30, 10), (6, 8)]]
     raw_te = [np.full((40, 20), 255, np.uint8)]

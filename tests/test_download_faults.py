@@ -20,7 +20,8 @@ import pytest
 
 from cvhelpers import cli
 from cvhelpers import data as D
-from cvhelpers import download as DL
+from cvhelpers.fetch import downloader as DL  # the engine itself (its private _Part is tested)
+from cvhelpers.fetch import sources  # fetch() downloads through sources.download
 from cvhelpers.download import ChecksumError, DataError, check_file, download, file_hash
 
 pytestmark = pytest.mark.network
@@ -35,8 +36,8 @@ def _parts(folder: Path):
 
 @pytest.fixture
 def quick(monkeypatch):
-    """``_get`` retries once with a 10 ms back-off (the defaults would take seconds)."""
-    monkeypatch.setattr(D, "download", functools.partial(download, retries=1, backoff=0.01))
+    """``fetch`` retries once with a 10 ms back-off (the defaults would take seconds)."""
+    monkeypatch.setattr(sources, "download", functools.partial(download, retries=1, backoff=0.01))
 
 
 def _register(monkeypatch, name, data, urls, filename=None):

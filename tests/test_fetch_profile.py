@@ -133,6 +133,6 @@ def test_fetch_profile_offline_and_usage_errors(clean_env, monkeypatch, capsys):
 
 
 def test_fetch_profile_says_how_each_file_was_verified():
-    assert D._verified_how(Path("c/mnist.npz")) == "checksum verified"
-    assert D._verified_how(Path("c/kagglecatsanddogs_5340.zip")) == "size verified; no published checksum, opened when used"
-    assert D._verified_how(Path("c/unknown.bin")) == "no published checksum; opened when used"
+    assert D.verified_how(Path("c/mnist.npz")) == "checksum verified"
+    assert D.verified_how(Path("c/kagglecatsanddogs_5340.zip")) == "size verified; no published checksum, opened when used"
+    assert D.verified_how(Path("c/unknown.bin")) == "no published checksum; opened when used"
