@@ -307,3 +307,22 @@ def test_refuses_to_grade_unconfined_unless_told(monkeypatch, tmp_path):
     with pytest.raises(ValueError, match="--no-sandbox"):
         grade.grade_folder(NAME, tmp_path, progress=False)
     grade.check_sandbox(no_sandbox=True)  # the teacher's explicit choice is accepted
+
+
+def test_a_read_only_cache_needs_no_lock(tmp_path, monkeypatch):
+    """The sandbox reads the teacher's data cache read-only: loaders must not need to write a lock."""
+    import errno
+
+    from filelock import FileLock
+
+    from cvhelpers.fetch import file_lock
+
+    def refuse(self, *a, **k):
+        raise OSError(errno.EROFS, "Read-only file system")
+    monkeypatch.setattr(FileLock, "acquire", refuse)
+    with file_lock(tmp_path / "data", 5):
+        pass
+    monkeypatch.setattr(FileLock, "acquire", lambda self, *a, **k: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full")))
+    with pytest.raises(OSError, match="full"):
+        with file_lock(tmp_path / "data", 5):
+            pass
