@@ -28,7 +28,9 @@ Running the course
     ``env``           the first cell of every notebook: environment check, seeding, distribution strategy
     ``profile``       the fast and full profiles (``CVHELPERS_FAST``)
     ``results``       training-results records and the checks against the committed ones
-    ``assignments``   classroom assignments: student checks, building, grading
+    ``assignments``   classroom assignments: ``check`` (the student's self-checks), ``build`` (student copies,
+                      autograders), ``grade`` (a folder into a CSV), ``sandbox`` (bubblewrap around each submission),
+                      ``runner`` (runs it inside), ``judge`` + ``remote`` + ``wire`` (tests outside, plain data across)
     ``cli``           the ``cvhelpers`` command (doctor, data list/fetch/verify/path, grade)
     ``home``          where the course lives on GitHub (one setting)
     ``nbtools``       keep notebooks clean in git (strip outputs)

@@ -144,7 +144,10 @@ def main() -> int:
     shell.user_ns["__name__"] = "__main__"
     t0 = time.monotonic()
     errors = _run_cells(shell, cells, tx)
-    tx.write(wire.dumps({"op": "ready", "errors": errors, "seconds": time.monotonic() - t0}))
+    import resource
+    used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    cpu = sum(u.ru_utime + u.ru_stime for u in used)  # for the run log only: the submission could fake it
+    tx.write(wire.dumps({"op": "ready", "errors": errors, "seconds": time.monotonic() - t0, "cpu": cpu}))
     tx.flush()
     sys.stdout.flush()
     _serve(shell, rx, tx)
