@@ -15,8 +15,8 @@ one per submission) does this:
 
 Whatever the submission patches in its own process (``np.allclose``, ``doctest``, ``pickle``,
 ``atexit``, the grader's classes) stays there; an object that lies about itself (``__eq__`` always
-true, an ``ndarray`` subclass) does not cross. A test case whose code contains the line
-``# judge: in submission`` runs inside the submission's process instead (for tests that need to hand
+true, an ``ndarray`` subclass) does not cross. A test case that starts with the statement
+``_judge = "in submission"`` runs inside the submission's process instead (for tests that need to hand
 the student's function an object the sandbox cannot receive); its verdict could be forged, and the
 result lists it under ``in_submission``.
 """
@@ -38,7 +38,7 @@ import zipfile
 from pathlib import Path
 
 from cvhelpers.assignments import sandbox
-from cvhelpers.assignments.remote import IN_SUBMISSION, Channel, ChannelBroken, stand_in_type
+from cvhelpers.assignments.remote import IN_SUBMISSION_RE, Channel, ChannelBroken, stand_in_type
 
 OUTPUT_LIMIT = 2 * 2**20
 
@@ -228,7 +228,7 @@ def judge(notebook: str, autograder: str, timeout: float = 600, use_sandbox: boo
                     globs.update({k: v for k, v in values.items() if type(k) is str})
                 for i, c in enumerate(qcases):
                     label = f"{'hidden' if c.get('hidden') else 'public'} test {i + 1}"
-                    if IN_SUBMISSION in c["code"]:
+                    if IN_SUBMISSION_RE.search(c["code"]):
                         r = ch.request("doctest", code=c["code"], name=f"{name} {label}")
                         ok = type(r) is dict and r.get("passed") is True
                         reason = "" if ok else _reason(str(r.get("log", "")) if type(r) is dict else "")

@@ -24,7 +24,10 @@ MODULES_ALLOWED = re.compile(r"^(numpy|scipy|math|keras|tensorflow|cvhelpers|col
                              r"statistics|numbers|random|re|string|contextlib|io)(\.[A-Za-z0-9_.]+)?$")
 #: Classes a stand-in may claim to be an instance of, for ``isinstance`` in tests (Keras models...).
 CLASSES_ALLOWED = re.compile(r"^(keras|tensorflow|numpy|cvhelpers)\.[A-Za-z0-9_.]+$")
-IN_SUBMISSION = "# judge: in submission"
+#: The statement that marks a test case to be run inside the submission's process (a statement,
+#: not a comment: otter-assign drops comments from tests).
+IN_SUBMISSION = '_judge = "in submission"'
+IN_SUBMISSION_RE = re.compile(r"""^>>> _judge = ['"]in submission['"]""", re.M)
 
 class RemoteError(Exception):
     """The submission's code raised while the grader used it (message: its type and text)."""
@@ -123,8 +126,8 @@ class _Back:
         if type(x) is Remote and object.__getattribute__(x, "_ch") is self.ch:
             return {"$ref": object.__getattribute__(x, "_n")}
         raise RemoteError(f"TypeError: a {type(x).__name__} cannot be sent to the submission's code "
-                          "(only plain data or the submission's own objects); mark this test "
-                          f"'{IN_SUBMISSION}' in the assignment")
+                          "(only plain data or the submission's own objects); start this test with the "
+                          f"statement {IN_SUBMISSION} in the assignment")
 
 
 _FORWARDED_DUNDERS = {"__name__", "__qualname__"}

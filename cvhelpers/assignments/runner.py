@@ -4,7 +4,7 @@ It executes the notebook's code cells in one IPython shell (magics work, errors 
 run), then answers the grader's requests over two pipes (file descriptors in ``CVHELPERS_WIRE``):
 the values of names, and attributes, items, calls, lengths, elements and array values of objects
 it holds (:mod:`cvhelpers.assignments.wire`). No test, hidden or public, is ever sent here, except
-the cases an assignment marks ``# judge: in submission`` (their verdict can be forged by the
+the cases an assignment marks ``_judge = "in submission"`` (their verdict can be forged by the
 submission; the grader reports them as such).
 
 Everything here runs in the same process as the student's code and can be changed by it: the
@@ -126,7 +126,7 @@ def _serve(shell, rx, tx):
 
 
 def _doctest(ns, code: str, name: str) -> dict:
-    """A case marked ``# judge: in submission``: run here, in the student's namespace (forgeable)."""
+    """A case marked ``_judge = "in submission"``: run here, in the student's namespace (forgeable)."""
     test = doctest.DocTestParser().get_doctest(code, ns, name, None, 0)
     out = io.StringIO()
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
