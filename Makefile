@@ -53,7 +53,7 @@ test: install
 # os.environ changed errors (CVHELPERS_ENV_GUARD). `make test` runs everything.
 UNIT_MARKS ?= not (tf or grading or book or browser or notebook or slow)
 unit: install
-	CVHELPERS_FAST=1 CVHELPERS_ENV_GUARD=1 $(BIN)/python -m pytest cvhelpers tests -m "$(UNIT_MARKS)" --durations=10 $(PYTEST_ARGS)
+	CVHELPERS_FAST=1 CVHELPERS_ENV_GUARD=1 $(BIN)/python -m pytest cvhelpers tests -m "$(UNIT_MARKS)" --durations=10 $(XDIST) $(PYTEST_ARGS)
 
 notebooks: install
 	CVHELPERS_FAST=1 $(BIN)/python -m pytest --nbval-lax notebooks $(PYTEST_ARGS)

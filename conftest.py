@@ -78,7 +78,8 @@ def pytest_configure(config):
 # Book, `browser` drives Chromium, `notebook` runs a notebook (nbval, or a kernel). By reading the code
 # (no import): `tf` for a test or doctest that imports TensorFlow/Keras: its module does at its top
 # (`import keras`, `pytest.importorskip("keras")`, `from cvhelpers import models`), or the test function,
-# a fixture or module helper it names does (one level). `make unit` runs
+# a fixture or module helper it names does (one level), or calls a cvhelpers function that imports it
+# when called (_tf_functions). `make unit` runs
 # `-m "not (tf or grading or book or browser or notebook or slow)"`; a run that deselects `tf` does not
 # even collect (import) the modules that import TensorFlow at their top.
 TEST_MARKS = {
@@ -87,9 +88,34 @@ TEST_MARKS = {
     "test_browser.py": ("browser", "slow"),
     "test_seed_rotation.py": ("notebook",),
 }
-_TF_NAME = re.compile(r"\b(tensorflow|keras|tf\.)|importorskip\([\"'](tensorflow|keras)|cvhelpers import [^\n]*\bmodels\b"
-                      r"|cvhelpers\.models|from cvhelpers\.(models|interpret)|\bmodels as M\b")
-_TF_MODULES = ("cvhelpers.models", "cvhelpers.interpret")
+_TF_NAME = re.compile(r"^\s*(import (tensorflow|keras)|from (tensorflow|keras)\b)|(?<![\w.])keras\.\w"
+                      r"|importorskip\(\s*[\"']?(tensorflow|keras)\b|from cvhelpers import [^\n]*\bmodels\b"
+                      r"|cvhelpers\.models|from cvhelpers\.(models|interpret)\b", re.M)
+
+
+def _code_only(src: str) -> str:
+    """The source with its string literals and comments blanked (``"tensorflow-cpu"`` is no import);
+    a string that is exactly "tensorflow" or "keras" (importorskip's argument) is kept."""
+    import io
+    import tokenize
+    lines = src.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    cuts = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(src).readline):
+            if tok.type == tokenize.COMMENT or (tok.type == tokenize.STRING and tok.string.strip("\"'") not in ("tensorflow", "keras")):
+                cuts.append((offsets[tok.start[0] - 1] + tok.start[1], offsets[tok.end[0] - 1] + tok.end[1]))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return src
+    out, at = [], 0
+    for a, b in cuts:
+        out += [src[at:a], '""']
+        at = b
+    return "".join(out) + src[at:]
+
+
 
 
 def _top_level_source(tree, text):
@@ -100,7 +126,7 @@ def _top_level_source(tree, text):
 
 @functools.lru_cache(maxsize=None)
 def _module_info(path: str):
-    """(module imports TF at its top, {function name: source}) of a Python file, by reading it."""
+    """(module imports TF at its top, {function name: source}, top-level source) of a Python file."""
     text = Path(path).read_text(encoding="utf-8")
     tree = ast.parse(text)
     top = _top_level_source(tree, text)
@@ -108,11 +134,47 @@ def _module_info(path: str):
         bool(re.search(r"importorskip\([\"'](tensorflow|keras)|from cvhelpers import [^\n]*\bmodels\b", top))
     funcs = {n.name: ast.get_source_segment(text, n) or "" for n in ast.walk(tree)
              if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    return top_tf, funcs
+    return top_tf, funcs, top
+
+
+_IMPORTS_TF = re.compile(r"^\s*(import (tensorflow|keras)|from (tensorflow|keras)\b)", re.M)
+
+
+@functools.lru_cache(maxsize=None)
+def _tf_functions() -> frozenset:
+    """Names of the public cvhelpers functions that import TensorFlow/Keras when called (lazily), or
+    call one of those of their module (two levels): a test that calls one is a `tf` test."""
+    names = set()
+    for path in sorted((_HERE / "cvhelpers").rglob("*.py")):
+        try:
+            text = path.read_text(encoding="utf-8")
+            tree = ast.parse(text)
+        except (SyntaxError, UnicodeDecodeError, OSError):
+            continue
+        top_tf = bool(_IMPORTS_TF.search(_top_level_source(tree, text)))
+        funcs = {n.name: ast.get_source_segment(text, n) or "" for n in tree.body
+                 if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        tf = {n for n, src in funcs.items() if top_tf or _IMPORTS_TF.search(src)}
+        for _ in range(2):
+            tf |= {n for n, src in funcs.items() if any(re.search(rf"\b{re.escape(t)}\(", src) for t in tf - {n})}
+        names |= {n for n in tf if not n.startswith("_")}
+    return frozenset(names)
+
+
+def _calls_tf_function(path: str, text: str) -> bool:
+    """``module.name(`` for a TF function ``name``, or ``name(`` when the test module imports it
+    from cvhelpers."""
+    top = _module_info(path)[2]
+    for t in _tf_functions():
+        if re.search(rf"\.{re.escape(t)}\(", text):
+            return True
+        if re.search(rf"\b{re.escape(t)}\(", text) and re.search(rf"from cvhelpers[.\w]* import [^\n]*\b{re.escape(t)}\b", top):
+            return True
+    return False
 
 
 def _uses_tf(path: str, name: str, fixtures=()) -> bool:
-    top_tf, funcs = _module_info(path)
+    top_tf, funcs, _ = _module_info(path)
     if top_tf:
         return True
     src = funcs.get(name, "")
@@ -120,7 +182,12 @@ def _uses_tf(path: str, name: str, fixtures=()) -> bool:
     for called in set(re.findall(r"\b(_?[A-Za-z]\w*)\(", src)):
         if called != name:
             seen.append(funcs.get(called, ""))
-    return any(_TF_NAME.search(s) for s in seen)
+    text = _code_only("\n".join(seen))
+    if _TF_NAME.search(text):
+        return True
+    if path.startswith(str(_HERE / "cvhelpers")):   # a doctest: the function it documents
+        return name in _tf_functions()
+    return _calls_tf_function(path, text)
 
 
 def _deselects(config, mark: str) -> bool:

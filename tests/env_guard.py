@@ -9,8 +9,10 @@ import os
 
 import pytest
 
-# Set by libraries on first import, not by a test (TensorFlow's and OpenMP's logging knobs).
-IGNORED = {"TF_CPP_MIN_LOG_LEVEL", "KMP_DUPLICATE_LIB_OK", "KMP_INIT_AT_FORK", "PYTEST_CURRENT_TEST"}
+# Set by libraries on their first import, not by a test (TensorFlow's, OpenMP's), and by pytest.
+IGNORED = {"TF_CPP_MIN_LOG_LEVEL", "KMP_DUPLICATE_LIB_OK", "KMP_INIT_AT_FORK", "PYTEST_CURRENT_TEST",
+           "ENABLE_RUNTIME_UPTIME_TELEMETRY", "HDF5_PLUGIN_PATH", "TF2_BEHAVIOR", "TPU_ML_PLATFORM",
+           "TPU_ML_PLATFORM_VERSION"}
 
 
 def env_changes(before: dict, after: dict) -> list[str]:
