@@ -1,6 +1,7 @@
 # Deep Learning for Computer Vision: the two commands in the README, and a few more.
 #   make lab    create .venv, install everything, open JupyterLab on notebooks/
 #   make test   unit tests + every notebook (fast profile) + the browser widget test
+#   make unit   the pure-Python/NumPy tests only, about a minute (no TensorFlow, grading, book, notebooks)
 #   make assignments   student copies and autograders in dist/assignments/ (assignments/README.md)
 #   make book   the executed course as a website in _book/ (fast profile; PROFILE=full to publish)
 #   make retarget REPO=you/your-fork   point every Colab badge and install line at your fork (cvhelpers/home.py)
@@ -47,8 +48,12 @@ test: install
 	$(BIN)/cvhelpers data fetch --profile fast   # says what it downloads first; once, then cached
 	CVHELPERS_FAST=1 $(BIN)/python -m pytest --nbval-lax --durations=15 $(XDIST) $(PYTEST_ARGS)
 
+# Pure-Python and NumPy tests and doctests, about a minute: no TensorFlow, no grading, no book, no
+# browser, no notebook, nothing marked slow (markers: pyproject.toml, conftest.py). A test that leaves
+# os.environ changed errors (CVHELPERS_ENV_GUARD). `make test` runs everything.
+UNIT_MARKS ?= not (tf or grading or book or browser or notebook or slow)
 unit: install
-	CVHELPERS_FAST=1 $(BIN)/python -m pytest tests $(PYTEST_ARGS)
+	CVHELPERS_FAST=1 CVHELPERS_ENV_GUARD=1 $(BIN)/python -m pytest cvhelpers tests -m "$(UNIT_MARKS)" --durations=10 $(XDIST) $(PYTEST_ARGS)
 
 notebooks: install
 	CVHELPERS_FAST=1 $(BIN)/python -m pytest --nbval-lax notebooks $(PYTEST_ARGS)

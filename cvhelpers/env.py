@@ -39,7 +39,11 @@ def course_seed() -> int:
     Change it to see how much a result owes to chance, without editing a notebook
     (``CVHELPERS_SEED=3 make lab``); ``benchmarks/spread.py`` runs notebooks under several seeds.
 
-    >>> import os; os.environ.pop("CVHELPERS_SEED", None) and None; course_seed()
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ):          # the environment as it was, afterwards
+    ...     _ = os.environ.pop("CVHELPERS_SEED", None)
+    ...     print(course_seed())
     42
     """
     raw = os.environ.get("CVHELPERS_SEED", "").strip()

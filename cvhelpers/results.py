@@ -6,9 +6,10 @@ README's "book vs this course") and ``benchmarks/`` read the records back with :
 folder with ``CVHELPERS_RESULTS_DIR``).
 
 >>> import os, tempfile
->>> os.environ["CVHELPERS_RESULTS_DIR"] = tempfile.mkdtemp()
->>> _ = record("demo", test={"accuracy": 0.9}, wall_time_s=1.5)
->>> load("demo")["test"]["accuracy"]
+>>> from unittest import mock
+>>> with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, CVHELPERS_RESULTS_DIR=tmp):
+...     _ = record("demo", test={"accuracy": 0.9}, wall_time_s=1.5)
+...     print(load("demo")["test"]["accuracy"])
 0.9
 """
 

@@ -305,7 +305,7 @@ def _lenet_with_relu_layers():
     """03 q2 with each ReLU and the softmax as layers of their own."""
     import keras
     L = keras.layers
-    return keras.Sequential([keras.Input((28, 28, 1)), L.Conv2D(6, 5, padding="same"), L.ReLU(), L.MaxPooling2D(2),
+    return keras.Sequential([keras.Input((28, 28, 1)), L.Conv2D(8, 5, padding="same"), L.ReLU(), L.MaxPooling2D(2),
                              L.Conv2D(16, 5), L.Activation("relu"), L.MaxPooling2D(2), L.Flatten(),
                              L.Dense(120), L.ReLU(), L.Dense(84, activation="relu"), L.Dense(10), L.Softmax()])
 
@@ -375,7 +375,7 @@ HONEST = {   # (assignment, question): the names an honest student's notebook de
     ("03_mnist_convnets", "q2"): lambda: {"lenet": _lenet_with_relu_layers},
     ("05_cats_vs_dogs_from_scratch", "q4"): lambda: {"make_gap_convnet": _gap_convnet_sequential},
     ("06_data_augmentation", "q2"): lambda: {"expected_zero_share": 0.25, "kept_value": 1.33, "inference_mean": 1.0},
-    ("08_fine_tuning", "q2"): lambda: {"block5_tensors": 6, "block5_params": 7_079_424, "block5_share": 0.48},
+    ("08_fine_tuning", "q2"): lambda: {"block45_tensors": 12, "block45_params": 12_979_200, "block45_share": 0.88},
     ("08_fine_tuning", "q4"): lambda: {"fine_tune": _fine_tune_metric_acc, **_photos()},
     ("11_semantic_segmentation", "q3"): lambda: {"mean_iou": _mean_iou_float32},
     ("12_inside_convnets", "q3"): lambda: {"grad_cam": _grad_cam_eps},
@@ -389,7 +389,8 @@ WRONG = {   # (assignment, question): answers of a wrong method, which the hidde
     ("10_object_detection", "q4"): [{"encode_box": _encode_box_t_below_1}],               # t < 1 forced on the far border
     ("06_data_augmentation", "q2"): [{"expected_zero_share": 0.25, "kept_value": 1.0, "inference_mean": 1.0},
                                      {"expected_zero_share": 0.25, "kept_value": 0.75, "inference_mean": 0.75}],
-    ("08_fine_tuning", "q2"): [{"block5_tensors": 6, "block5_params": 7_079_424, "block5_share": 0.32}],
+    ("08_fine_tuning", "q2"): [{"block45_tensors": 12, "block45_params": 12_979_200, "block45_share": 0.87},
+                            {"block45_tensors": 12, "block45_params": 12_979_200, "block45_share": 0.48}],   # block5 only
 }
 
 

@@ -33,6 +33,7 @@ def jpegs(tmp_path_factory):
     return files, [int("/dog/" in f) for f in files]
 
 
+@pytest.mark.tf  # tfdata_batches imports TensorFlow
 def test_python_and_tfdata_batches_agree_on_shapes(bench, jpegs):
     files, labels = jpegs
     py = list(bench.python_batches(files, labels, size=16, batch=4))

@@ -232,6 +232,7 @@ def _small_official_zip(monkeypatch, size, urls=None):
                                                                real.citation, note=real.note))
 
 
+@pytest.mark.slow  # seconds of real archive work: not in `make unit`
 def test_fast_profile_without_mirror_builds_subset_from_official_zip(clean_env, monkeypatch, server, tmp_path):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
@@ -450,6 +451,7 @@ def test_microsofts_zip_is_checked_by_its_size(clean_env, monkeypatch, server):
     assert not (clean_env / art.filename).exists()  # ...and is removed when the loader tries again
 
 
+@pytest.mark.slow  # seconds of real archive work: not in `make unit`
 @pytest.mark.parametrize("damage", ["truncated", "bad crc", "foreign"])
 def test_a_damaged_official_zip_is_one_line_removed_and_fetched_anew(clean_env, monkeypatch, server, damage):
     """A zip of the registered size that does not open: no BadZipFile traceback, nothing half-built, removed."""
@@ -513,6 +515,7 @@ def test_offline_subset_errors_name_the_official_files_the_loader_builds_them_fr
         D.fetch("oxford_pets_subset")
 
 
+@pytest.mark.slow  # seconds of real archive work: not in `make unit`
 def test_offline_the_subsets_are_built_from_official_files_already_here(clean_env, monkeypatch, server, tmp_path):
     """What the offline message says is true: official files in the cache are enough, for both subsets."""
     *tarballs, _ = _official_pets(tmp_path)

@@ -174,6 +174,7 @@ def _worker(url, dest, h, q):
 PAYLOAD_BIG = bytes(range(256)) * 8000  # 2 MB, deterministic so child processes agree
 
 
+@pytest.mark.slow  # seconds of real archive work: not in `make unit`
 def test_four_processes_fetching_one_file(server, tmp_path):
     h = server.add("big.bin", PAYLOAD_BIG)
     dest = tmp_path / "big.bin"

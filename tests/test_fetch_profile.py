@@ -55,6 +55,7 @@ def no_official_weights(monkeypatch):
                                                         (f"http://127.0.0.1:9/{Path(art.filename).name}",)))
 
 
+@pytest.mark.slow  # seconds of real archive work: not in `make unit`
 def test_fast_profile_from_a_loopback_mirror(clean_env, http_mirror, no_official_weights, monkeypatch, capsys):
     url, requests = http_mirror
     monkeypatch.setenv("CVHELPERS_MIRROR", url)

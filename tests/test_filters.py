@@ -26,7 +26,8 @@ def _cases(n, seed=RNG_SEED):
 
 @pytest.mark.parametrize("mode", ["valid", "same", "full"])
 def test_correlate2d_matches_scipy(mode):
-    for rng in _cases(150, seed=hash(mode) % 1000):
+    # a fixed seed per mode: hash(mode) differs from one process to the next (PYTHONHASHSEED)
+    for rng in _cases(150, seed={"valid": 1, "same": 2, "full": 3}[mode]):
         h, w = rng.integers(1, 14, size=2)
         fh, fw = rng.integers(1, 6, size=2)
         if mode == "valid" and (fh > h or fw > w):

@@ -70,6 +70,7 @@ def _cdb_dir(mirror_dir: Path) -> Path:
     return d
 
 
+@pytest.mark.slow  # parses the official .cdb files: seconds of CPU, not in `make unit`
 @pytest.mark.parametrize("fname, split", [("Test 20000.cdb", "test"), ("RemainingSamples.cdb", "remaining")])
 def test_official_files_reproduce_hoda_npz_exactly(mirror_dir, fname, split):
     c = hoda.read_cdb(_cdb_dir(mirror_dir) / fname)

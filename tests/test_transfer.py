@@ -35,6 +35,7 @@ def test_spec_table_and_errors():
         transfer.build_base("vgg16", weights=None, input_shape=(180, 180))
 
 
+@pytest.mark.tf  # transfer.preprocess loads keras.applications' functions
 def test_preprocess_functions_match_keras_definitions():
     x = np.array([[[[0.0, 127.5, 255.0]]]], dtype="float32")
     mob = np.asarray(transfer.preprocess("mobilenet_0.25")(x.copy()))
