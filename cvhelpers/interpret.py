@@ -163,6 +163,8 @@ def filter_patterns(model, layer_name: str, filters, size=None, steps: int = 30,
     >>> imgs = filter_patterns(model, "conv2", range(8), size=(64, 64))   # doctest: +SKIP
     >>> imgs.shape, float(imgs.min()) >= 0, float(imgs.max()) <= 1          # doctest: +SKIP
     ((8, 64, 64, 3), True, True)
+
+    Taught in notebook 12, whose cell writes the same ascent out (tests/test_notebook_twins.py).
     """
     import keras
     import numpy as np
@@ -234,6 +236,8 @@ def grad_cam(model, images, layer_name: str | None = None, class_index=None):
     >>> heat = grad_cam(model, x[:4], "conv5")       # doctest: +SKIP
     >>> heat.shape                                    # doctest: +SKIP
     (4, 11, 11)
+
+    Taught in notebook 12, whose cell writes it out for one sigmoid unit (tests/test_notebook_twins.py).
     """
     import keras
     import numpy as np

@@ -36,12 +36,19 @@ def _hist_dict(history) -> dict:
 
 
 def plot_history(history, metrics: Sequence[str] = ("loss", "accuracy"), title: str | None = None,
-                 mark_epoch: int | None = None, mark_label: str = "epoch kept"):
+                 mark_epoch: float | None = None, mark_label: str = "epoch kept", others=None):
     """Learning curves: one panel per metric, training (solid) and validation (dashed) per epoch.
 
     ``history`` is what ``model.fit`` returns (or its ``.history`` dict). Metrics absent from the
     history raise a ``KeyError`` that lists the ones present. ``mark_epoch`` (1-based) draws a
-    dotted line at that epoch, e.g. the one whose weights were kept. Epoch ticks are whole numbers.
+    dotted line at that epoch, e.g. the one whose weights were kept (a whole epoch is named in the
+    legend; a half, e.g. 2.5, marks the boundary between two phases of training). Epoch ticks are
+    whole numbers.
+
+    ``others`` adds the validation curves of other runs for comparison: ``{label: history}`` or
+    ``{label: (history, first_epoch)}`` when that run starts later than epoch 1 (e.g. a control
+    trained from the same weights after the first phase). Notebooks 03–08 and 11 draw their
+    learning curves with this function.
 
     >>> fig = plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, metrics=("loss",))
     >>> fig.axes[0].get_title()
@@ -62,8 +69,16 @@ def plot_history(history, metrics: Sequence[str] = ("loss", "accuracy"), title: 
         ax.plot(epochs, hist[m], "o-", label=f"training {m}")
         if f"val_{m}" in hist:
             ax.plot(range(1, len(hist[f"val_{m}"]) + 1), hist[f"val_{m}"], "s--", label=f"validation {m}")
+        for k, (label, other) in enumerate((others or {}).items()):
+            other, first = other if isinstance(other, tuple) else (other, 1)
+            values = _hist_dict(other).get(f"val_{m}")
+            if values is None:
+                raise KeyError(f"val_{m} is not in the history of {label!r}")
+            ax.plot(range(first, first + len(values)), values, "x--", color=f"C{k + 3}", label=f"validation {m}, {label}")
         if mark_epoch is not None:
-            ax.axvline(mark_epoch, color="grey", ls=":", lw=1.2, label=f"{mark_label} ({mark_epoch})")
+            whole = float(mark_epoch).is_integer()
+            ax.axvline(mark_epoch, color="grey", ls=":", lw=1.2,
+                       label=f"{mark_label} ({int(mark_epoch)})" if whole else mark_label)
         ax.set_title(m)
         ax.set_xlabel("epoch")
         ax.set_ylabel(m)

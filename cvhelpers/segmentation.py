@@ -66,6 +66,8 @@ def unet(image_size: int, num_classes: int = 3, filters=(16, 32, 64, 128), name:
     ``filters`` is the bottleneck. Decoder: a stride-2 ``Conv2DTranspose`` doubles the resolution,
     the encoder's map of the same size is concatenated (the skip connection), two convs follow.
     A 1×1 conv with softmax gives a class distribution per pixel.
+
+    Taught in notebook 11, whose cells define the same network (tests/test_notebook_twins.py).
     """
     import keras
     from keras import layers
@@ -101,6 +103,8 @@ def mobilenet_unet(base, num_classes: int = 3, filters=(96, 64, 48, 32, 16), nam
     (``Conv2DTranspose``), concatenating the encoder's maps at strides 16, 8, 4 and 2 on the way
     (the U-Net's skip connections). The input is 0–255 RGB; MobileNet's preprocessing (scale to
     −1…1) is the first layer. Freeze ``base`` (``base.trainable = False``) to train only the decoder.
+
+    Taught in notebook 11, whose cells define the same network (tests/test_notebook_twins.py).
     """
     import keras
     from keras import layers

@@ -107,7 +107,10 @@ def layers_to_unfreeze(base, name: str) -> list[str]:
 
 
 def freeze(base) -> int:
-    """Freeze the whole base (``base.trainable = False``); return its trainable tensors left (0)."""
+    """Freeze the whole base (``base.trainable = False``); return its trainable tensors left (0).
+
+    Notebooks 07 and 08 teach the one line itself; this twin serves the assignments and tests.
+    """
     base.trainable = False
     return len(base.trainable_weights)
 
@@ -118,6 +121,8 @@ def unfreeze_top(base, name: str) -> list[str]:
     >>> base = build_base("vgg16", weights=None)     # doctest: +SKIP
     >>> unfreeze_top(base, "vgg16")                  # doctest: +SKIP
     ['block5_conv1', 'block5_conv2', 'block5_conv3', 'block5_pool']
+
+    Taught in notebook 08 (``unfreeze_top_block``, which also keeps batch norm frozen).
     """
     names = set(layers_to_unfreeze(base, name))
     base.trainable = True

@@ -44,6 +44,21 @@ def test_plot_history_without_validation_and_errors():
         plots.plot_history([1, 2])
 
 
+def test_plot_history_other_runs_and_a_phase_boundary():
+    h = {"loss": [1.0, 0.6, 0.4, 0.3], "val_loss": [1.1, 0.8, 0.7, 0.6]}
+    control = {"loss": [0.5, 0.45], "val_loss": [0.75, 0.72]}
+    fig = plots.plot_history(h, metrics="loss", others={"control": (FakeHistory(control), 3)},
+                             mark_epoch=2.5, mark_label="top block unfrozen")
+    ax = fig.axes[0]
+    assert list(ax.lines[2].get_xdata()) == [3, 4] and list(ax.lines[2].get_ydata()) == control["val_loss"]
+    labels = ax.get_legend_handles_labels()[1]
+    assert "validation loss, control" in labels and "top block unfrozen" in labels
+    fig = plots.plot_history(h, metrics="loss", mark_epoch=3)
+    assert "epoch kept (3)" in fig.axes[0].get_legend_handles_labels()[1]
+    with pytest.raises(KeyError, match="control"):
+        plots.plot_history(h, metrics="loss", others={"control": {"loss": [1.0]}})
+
+
 def test_image_grid_layout_titles_and_colours():
     imgs = np.random.default_rng(0).random((5, 28, 28, 1))
     fig = plots.image_grid(imgs, labels=[0, 1, 2, 3, 4], preds=[0, 1, 2, 3, 9], ncols=3,
