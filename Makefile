@@ -24,7 +24,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed-$(TF_EXTRA): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[$(TF_EXTRA),dev,grading,book]"
+	$(BIN)/python -m pip install -q -e ".[$(TF_EXTRA),lab,dev,grading,book]"
 	rm -f $(VENV)/.installed-*; touch $@
 
 install: $(VENV)/.installed-$(TF_EXTRA)
