@@ -189,7 +189,8 @@ class _Runner(doctest.DocTestRunner):
 
 
 def run_case(name: str, code: str, env: dict) -> Failure | None:
-    """Run one doctest case in ``env`` (the notebook's globals, kept: as otter does). None if it passes."""
+    """Run one doctest case against ``env`` (the notebook's globals; doctest runs in a shallow copy, as
+    in otter, so a test's own imports do not land in the notebook). None if it passes."""
     examples = [e for e in doctest.DocTestParser().parse(code, name) if isinstance(e, doctest.Example)]
     test = doctest.DocTest(examples, env, name, None, None, code)
     runner, out = _Runner(), io.StringIO()
