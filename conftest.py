@@ -9,6 +9,8 @@ this, another worker could reach 06 before 05 has finished and 06 would retrain 
 
 from collections import defaultdict
 
+import pytest
+
 _totals: dict = defaultdict(float)
 
 
@@ -28,6 +30,7 @@ def pytest_terminal_summary(terminalreporter):
 CHAINED_NOTEBOOKS = ("notebooks/05_", "notebooks/06_", "notebooks/07_", "notebooks/08_")
 
 
+@pytest.hookimpl(optionalhook=True)   # without pytest-xdist (colab-check's Python 3.13 venv): unused
 def pytest_xdist_make_scheduler(config, log):
     if config.getoption("dist", None) != "loadscope":
         return None
