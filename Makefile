@@ -5,6 +5,7 @@
 #   make assignments   student copies and autograders in dist/assignments/ (assignments/README.md)
 #   make book   the executed course as a website in _book/ (fast profile; PROFILE=full to publish)
 #   make retarget REPO=you/your-fork   point every Colab badge and install line at your fork (cvhelpers/home.py)
+#   make colab-check   the course in Colab's own package versions (Python 3.13), as the setup cells install it
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -19,13 +20,13 @@ PYTEST_ARGS ?=
 JOBS ?= 2
 XDIST := $(if $(filter-out 0 1,$(JOBS)),-n $(JOBS) --dist loadscope)
 
-.PHONY: lab install test unit notebooks book assignments strip doctor clean spread retarget
+.PHONY: lab install test unit notebooks book assignments strip doctor clean spread retarget colab-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed-$(TF_EXTRA): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[$(TF_EXTRA),dev,grading,book]"
+	$(BIN)/python -m pip install -q -e ".[$(TF_EXTRA),lab,dev,grading,book]"
 	rm -f $(VENV)/.installed-*; touch $@
 
 install: $(VENV)/.installed-$(TF_EXTRA)
@@ -73,6 +74,16 @@ book: install
 assignments: install
 	$(BIN)/python -c "from cvhelpers.assignments import build; build()"
 
+# Colab as it really is (tests/colab/check.py): a Python 3.13 venv with Colab's pins (tests/colab/colab-pins.txt;
+# cached in build/colab-venv while they are unchanged), the course installed exactly as the setup cell does
+# (from this checkout), then notebooks 00-04 with a stand-in google.colab, two assignments' self-checks and the
+# fast unit tests, all there. Fails if the install replaced any of Colab's packages. Needs python3.13.
+# COLAB_NOTEBOOKS="00 01 02" runs fewer lessons; COLAB_ONLY=venv,install,notebooks,assignments,unit some stages.
+COLAB_NOTEBOOKS ?=
+COLAB_ONLY ?=
+colab-check: install
+	$(BIN)/python tests/colab/check.py $(if $(COLAB_ONLY),--only $(COLAB_ONLY)) $(if $(COLAB_NOTEBOOKS),--notebooks $(COLAB_NOTEBOOKS))
+
 # How much of each lesson's result is chance: notebooks NB (e.g. NB="03 05") under SEEDS and THREADS, into
 # results/spread/NN.json (benchmarks/spread.py; about 5 x 2 x the notebook's time).
 NB ?= 03
@@ -99,4 +110,4 @@ doctor: install
 	$(BIN)/cvhelpers doctor
 
 clean:
-	rm -rf $(VENV) _book build/book build/book-assets test-artifacts .pytest_cache dist
+	rm -rf $(VENV) _book build/book build/book-assets build/colab-venv test-artifacts .pytest_cache dist

@@ -25,6 +25,8 @@ import pytest
 
 _HERE = Path(__file__).resolve().parent
 
+import pytest
+
 _totals: dict = defaultdict(float)
 
 
@@ -45,6 +47,7 @@ def pytest_terminal_summary(terminalreporter):
 CHAINED_NOTEBOOKS = ("notebooks/05_", "notebooks/06_", "notebooks/07_", "notebooks/08_")
 
 
+@pytest.hookimpl(optionalhook=True)   # without pytest-xdist (colab-check's Python 3.13 venv): unused
 def pytest_xdist_make_scheduler(config, log):
     if config.getoption("dist", None) != "loadscope":
         return None

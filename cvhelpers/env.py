@@ -15,7 +15,7 @@ import sys
 
 from . import profile as _profile
 
-__all__ = ["in_colab", "seed_everything", "course_seed", "current_seed", "gpus", "setup", "split_cpu", "strategy", "fixes"]
+__all__ = ["in_colab", "colab_widgets", "seed_everything", "course_seed", "current_seed", "gpus", "setup", "split_cpu", "strategy", "fixes"]
 
 DEFAULT_SEED = 42
 _seeded: list[int] = []  # the last seed seed_everything() set in this process
@@ -149,6 +149,31 @@ STARTUP_NOISE = ("All log messages before absl::InitializeLog()", "oneDNN custom
                  "Could not find cuda drivers", "failed call to cuInit")
 
 
+def colab_widgets() -> str | None:
+    """In Colab, make the course's ipywidgets render; outside Colab, do nothing (None).
+
+    Colab's built-in widget renderer speaks ipywidgets 7, the version Colab ships (7.7.1): nothing
+    to do then. ipywidgets 8 (installed over Colab's) renders only through Colab's custom widget
+    manager, which this turns on with ``google.colab.output.enable_custom_widget_manager()``.
+    Returns the line :func:`setup`'s report shows.
+    """
+    if not in_colab():
+        return None
+    try:
+        import ipywidgets
+    except ImportError:
+        return "ipywidgets missing: the explorers need it (pip install ipywidgets)"
+    version = getattr(ipywidgets, "__version__", "?")
+    if not version.split(".")[0].isdigit() or int(version.split(".")[0]) < 8:
+        return f"ipywidgets {version}, Colab's own: its built-in renderer shows them (no custom widget manager)"
+    try:
+        from google.colab import output
+        output.enable_custom_widget_manager()
+    except Exception as exc:  # an old or odd Colab: say so, the lesson still runs
+        return f"ipywidgets {version}: could not turn on Colab's custom widget manager ({exc}); widgets may not show"
+    return f"ipywidgets {version}: Colab's custom widget manager turned on (ipywidgets 8 needs it)"
+
+
 def _import_tensorflow_quietly():
     """Import Keras and TensorFlow with their start-up lines on stderr filtered: the known harmless ones
     (:data:`STARTUP_NOISE`) are dropped, anything else is printed again."""
@@ -224,6 +249,7 @@ def setup(seed: int | None = None, *, quiet: bool = False) -> dict:
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "colab": in_colab(),
+        "widgets": colab_widgets(),
         "gpus": gpu_list,
         "mixed_precision": _mixed_precision(gpu_list),
         "profile": _profile.name(),
@@ -282,6 +308,7 @@ def report(info: dict) -> str:
         f"Python {info['python']} | TensorFlow {info['tensorflow']} | Keras {info['keras']}"
         + (" | Colab" if info["colab"] else ""),
         f"GPU:             {gpu_text}",
+        *([f"widgets:         {info['widgets']}"] if info.get("widgets") else []),
         f"mixed precision: {info['mixed_precision']}",
         f"profile:         {prof_text}",
         f"data read from:  {data_text}",

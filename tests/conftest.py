@@ -15,6 +15,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
+# The stand-in google.colab and its IPython start-up file run only inside `make colab-check`'s kernels
+# (collecting them would put a fake google.colab into the test session).
+collect_ignore = ["colab/standin"]
+
 
 def shared_data_dir() -> Path | None:
     """The offline mirror (CVHELPERS_DATA_DIR as CI sets it, or ../shared/data beside the repo)."""

@@ -447,7 +447,7 @@ def test_10_answers_rounded_to_2_decimals_and_the_prompts_border_rule_score_full
 # --------------------------------------------------------------------------------------------
 
 COLAB_SHELL = '''\
-"""Stub of Colab's shell module: only its name matters (otter detects Colab by it)."""
+"""Stub of Colab's shell module: only its name matters."""
 '''
 
 COLAB_STARTUP = '''\
@@ -484,8 +484,8 @@ def _run_like_colab(path: Path, content: Path, env: dict):
 
     nb = nbformat.read(str(path), as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(   # a probe: where did this run, with which tests?
-        'import os, sys\nprint("shell:", type(get_ipython()).__module__, "| otter sees:", grader.interpreter, '
-        '"| tests from:", os.path.relpath(grader._tests_dir, os.getcwd()), "| cwd:", sorted(os.listdir()))'))
+        'import os, sys\nprint("shell:", type(get_ipython()).__module__, "| otter imported:", "otter" in sys.modules, '
+        '"| questions:", grader.questions(), "| cwd:", sorted(os.listdir()))'))
     client = NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True)
     client.execute(cwd=str(content), env=env)
     assert not (content / "tests").exists() and not list(content.glob("*.ipynb"))
@@ -525,8 +525,8 @@ def test_self_checks_work_in_colab(copy, built, colab_env):
         assert "All test cases passed" not in out_all
     # the checks really ran in "Colab" (the stub's shell), against the tests embedded in the copy
     probe = _outputs(nb.cells[-1])
-    assert "shell: google.colab._shell | otter sees: IPythonInterpreter.COLAB" in probe, probe
-    assert "tests from: ../" in probe and "cwd: ['.OTTER_LOG']" in probe, probe
+    assert "shell: google.colab._shell | otter imported: False" in probe, probe   # the light checker
+    assert f"questions: {sorted(_points(name), key=A.question_key)}" in probe and "cwd: []" in probe, probe
 
 
 # --------------------------------------------------------------------------------------------

@@ -28,21 +28,42 @@ def test_layout():
 
 
 def test_environment_yml_matches_pyproject():
+    """environment.yml is a JupyterLab environment: the runtime dependencies plus the `lab` extra."""
     import yaml  # PyYAML comes with jupyter's dependencies
 
     py = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    runtime = {_norm(r) for r in py["dependencies"]}
+    lab = py["optional-dependencies"]["lab"]
+    runtime = {_norm(r) for r in py["dependencies"] + lab}
     cpu = {_norm(r) for r in py["optional-dependencies"]["cpu"]}
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     conda = {_norm(d) for d in env["dependencies"] if isinstance(d, str)} - {"python", "pip"}
     pip = {_norm(d) for d in next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))}
     assert conda | pip == runtime | {"tensorflow-cpu"}, "environment.yml and pyproject.toml differ"
     assert "tensorflow-cpu" in cpu
-    # versions agree too, where both give one
-    spec = {_norm(r): r.split(";")[0].strip()[len(_norm(r)):] for r in py["dependencies"]}
+    # versions agree too, where both give one (the `lab` extra's floor wins: ipywidgets 8 there)
+    spec = {_norm(r): r.split(";")[0].split("#")[0].strip()[len(_norm(r)):] for r in py["dependencies"] + lab}
     for d in env["dependencies"]:
         if isinstance(d, str) and _norm(d) in spec:
             assert d[len(_norm(d)):] == spec[_norm(d)], d
+
+
+def test_runtime_floors_accept_colabs_pins():
+    """Every runtime dependency that Colab has is satisfied by Colab's version (tests/colab/colab-pins.txt):
+    the setup cell must not replace Colab's packages. No kernel, Lab or grading tool among them."""
+    from packaging.requirements import Requirement
+
+    pins = dict(line.split("==") for line in (REPO / "tests/colab/colab-pins.txt").read_text().splitlines()
+                if "==" in line and not line.startswith("#"))
+    pins = {_norm(k): v.strip() for k, v in pins.items()}
+    py = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    checked = 0
+    for r in map(Requirement, py["dependencies"]):
+        if _norm(r.name) in pins:
+            assert r.specifier.contains(pins[_norm(r.name)], prereleases=True), f"{r} rejects Colab's {pins[_norm(r.name)]}"
+            checked += 1
+    assert checked >= 10, checked
+    names = {_norm(r) for r in py["dependencies"]}
+    assert not names & {"jupyterlab", "ipykernel", "notebook", "otter-grader", "pytest", "jupyter-book"}, names
 
 
 def test_readme_starts_with_the_two_commands():

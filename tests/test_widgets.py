@@ -104,3 +104,37 @@ def test_to_gray_ranges():
     assert W.to_gray(np.full((6, 6), 2.0)).max() <= 1.0          # floats outside 0..1 rescaled
     img = W.to_gray(np.full((6, 6, 4), 255, dtype=np.uint8))     # RGBA: alpha dropped
     np.testing.assert_allclose(img, 1.0, atol=1e-6)
+
+
+def test_widgets_version_is_one_the_course_supports():
+    """These tests run under ipywidgets 8 (`make test`) and Colab's 7.7.1 (`make colab-check`)."""
+    import ipywidgets
+    major, minor = (int(x) for x in ipywidgets.__version__.split(".")[:2])
+    assert (major, minor) >= (7, 7) and major <= 8, ipywidgets.__version__
+
+
+@pytest.mark.parametrize("version, enabled", [("8.1.5", True), ("7.7.1", False)])
+def test_colab_widget_manager_only_for_ipywidgets_8(monkeypatch, version, enabled):
+    import sys
+    import types
+
+    import ipywidgets
+
+    from cvhelpers import env
+
+    calls = []
+    colab = types.ModuleType("google.colab")
+    colab.output = types.SimpleNamespace(enable_custom_widget_manager=lambda: calls.append("enable"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setitem(sys.modules, "google.colab.output", colab.output)
+    monkeypatch.setattr(ipywidgets, "__version__", version)
+    line = env.colab_widgets()
+    assert calls == (["enable"] if enabled else []), line
+    assert version in line and ("custom widget manager turned on" in line) == enabled
+    info = {"python": "3.13", "tensorflow": "2.20.0", "keras": "3.13.2", "colab": True, "widgets": line,
+            "gpus": [], "mixed_precision": "off", "profile": "fast", "data_dir": None, "cache_dir": "/tmp/x",
+            "offline": True, "mirrors": [], "seed": 42, "fixes": []}
+    assert f"widgets:         {line}" in env.report(info).splitlines()
+    monkeypatch.delitem(sys.modules, "google.colab")
+    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
+    assert env.colab_widgets() is None                      # outside Colab: nothing to do, no line

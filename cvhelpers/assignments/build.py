@@ -26,20 +26,22 @@ from cvhelpers.assignments.check import encode_tests
 
 #: The setup cell of every assignment (the builder writes this exact text, with the assignment's
 #: name and its packed public tests, into every student copy; sources carry it without tests).
-#: The install line names the course's home (:mod:`cvhelpers.home`; `make retarget` moves it).
+#: The install line names the course's home (:mod:`cvhelpers.home`; `make retarget` moves it). It
+#: installs plain ``cvhelpers``, as the lessons do: the self-checks need no otter-grader
+#: (:mod:`cvhelpers.assignments.check`), and nothing of Colab's own is replaced.
 SETUP_CELL = """\
 # Setup: run this cell first, in JupyterLab or Colab. It installs the course helpers where they
 # are missing (Colab) and loads this assignment's self-checks: grader.check("q1") tests q1.
 import sys
 try:
-    import otter, cvhelpers.assignments
+    import cvhelpers.assignments.check
 except ModuleNotFoundError:
     if "google.colab" in sys.modules:
         %pip install -q "{install}"
     else:
         sys.path.insert(0, "..")  # the course repo without `pip install -e .`
-from cvhelpers.assignments import Grader
-grader = Grader("{name}")""".replace("{install}", home.install_spec("grading"))
+from cvhelpers.assignments.check import Grader
+grader = Grader("{name}")""".replace("{install}", home.install_spec())
 
 _GRADER_CALL = re.compile(r"""^\s*grader\s*=\s*Grader\(""", re.M)
 _NAME = re.compile(r"^(\d\d)_[a-z0-9_]+$")
