@@ -11,9 +11,9 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import socket
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -222,11 +222,15 @@ def batch(tmp_path_factory):
     shas = {p: grade.sha256(p) for p in (victim, ag, canary)}
     os.environ["TEACHER_SECRET"] = SECRET
     t0 = time.monotonic()
+    scratch = root / "grader-tmp"   # the grader's own temporary folders go here: all must be gone after
+    scratch.mkdir()
+    saved_tmp, tempfile.tempdir = tempfile.tempdir, str(scratch)
     try:
         rows = grade.grade_folder(NAME, subs, out_csv, jobs=2, timeout=300, progress=False,
                                   autograder_dir=ag.parent, memory=2 * 2**30, explain=True)
     finally:
         os.environ.pop("TEACHER_SECRET", None)
+        tempfile.tempdir = saved_tmp
     seconds = time.monotonic() - t0
     csv_text = out_csv.read_text()
     time.sleep(3)  # a daemon that survived would rewrite the CSV now
@@ -234,7 +238,7 @@ def batch(tmp_path_factory):
     log = [json.loads(l) for l in out_csv.with_name("scores.log.jsonl").read_text().splitlines()]
     yield {"rows": {r["file"]: r for r in rows}, "log": {r["file"]: r for r in log}, "csv": out_csv,
            "csv_text": csv_text, "shas": shas, "hits": hits, "seconds": seconds, "victim": victim, "ag": ag,
-           "canary": canary, "explain": out_csv.with_name("scores.explain.csv")}
+           "canary": canary, "explain": out_csv.with_name("scores.explain.csv"), "scratch": scratch}
     listener.close()
 
 
@@ -298,7 +302,7 @@ def test_rows_record_what_was_graded(batch):
         assert len(list(csv.DictReader(f))) == len(rows)
     explain = batch["explain"].read_text()
     assert "zero_and_patched.ipynb,q1,hidden test 3," in explain, explain[:2000]
-    assert not [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("judge-*")]
+    assert list(batch["scratch"].iterdir()) == [], "the grader left temporary files behind"
 
 
 def test_refuses_to_grade_unconfined_unless_told(monkeypatch, tmp_path):
