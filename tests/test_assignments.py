@@ -606,7 +606,7 @@ def test_a_missing_autograder_is_built_from_its_source(tmp_path, monkeypatch):
         calls.append((names, Path(src_dir), Path(out_dir)))
         return [{"autograder": str(Path(out_dir) / "autograder" / f"{names[0]}.zip")}]
 
-    monkeypatch.setattr(A, "build", fake_build)
+    monkeypatch.setattr(A.grade, "build", fake_build)  # where find_autograder looks it up
     ag_dir = tmp_path / "dist" / "assignments" / "autograder"
     got = A.find_autograder(str(int(NAMES[0][:2])), ag_dir, REPO / "assignments")
     assert got == ag_dir / f"{NAMES[0]}.zip"
