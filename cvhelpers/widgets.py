@@ -21,6 +21,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from . import filters as F
+from .checks import positive_int
 
 __all__ = ["kernel_explorer", "gaussian_explorer", "sobel_explorer", "to_gray",
            "KernelExplorer", "GaussianExplorer", "SobelExplorer"]
@@ -52,7 +53,7 @@ def to_gray(image) -> np.ndarray:
         if lo < 0 or hi > 1:                                   # rescale anything else to 0..1
             a = (a - lo) / (hi - lo if hi > lo else 1.0)
     if a.ndim == 3:
-        a = a @ np.array([0.2125, 0.7154, 0.0721], dtype=np.float32)
+        a = F.to_gray(a)                                     # the course's one set of luminance weights
     return a
 
 
@@ -101,7 +102,7 @@ class _Explorer(widgets.VBox):
     css = "cvh-explorer"
 
     def __init__(self, image=None, max_size: int = 256):
-        self._max_size = F._positive_int(max_size, "max_size")
+        self._max_size = positive_int(max_size, "max_size")
         self._images: dict[str, np.ndarray] = {}
         options = list(F.SAMPLE_IMAGES)
         if image is not None:

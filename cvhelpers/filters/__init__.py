@@ -42,7 +42,7 @@ Conventions (the same as TensorFlow/Keras):
 Nothing here imports TensorFlow except :func:`benchmark`.
 """
 
-from ..checks import MODES, positive_int
+from ..checks import MODES
 from ..layer_math import (conv_layer, conv_memory, conv_multiplications, conv_output_shape, conv_params, format_bytes,
                           output_size, receptive_field)
 from .filtering import convolve1d, convolve2d, correlate1d, correlate2d, correlate2d_loops
@@ -70,5 +70,3 @@ __all__ = [
     "SAMPLE_IMAGES", "sample_image", "LUMINANCE", "to_gray", "benchmark", "format_benchmark",
 ]
 
-# widgets.py (edited elsewhere) still calls this old private name; new code uses cvhelpers.checks.
-_positive_int = positive_int
