@@ -3,6 +3,8 @@
     python -m cvhelpers.nbtools check notebooks/*.ipynb   # exit 1 and list what is dirty
     python -m cvhelpers.nbtools strip notebooks/*.ipynb   # clean them in place (atomic write)
 
+``output_text(cell)`` reads an executed cell's outputs as text (errors as ``ERROR name: value``).
+
 >>> problems({"cells": [{"cell_type": "code", "outputs": [], "execution_count": None}], "metadata": {}})
 []
 """
@@ -14,7 +16,25 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["problems", "strip", "main"]
+__all__ = ["problems", "strip", "output_text", "main"]
+
+
+def output_text(cell: dict) -> str:
+    """An executed cell's outputs as one text: streams, the plain-text form of results, and errors.
+
+    >>> output_text({"outputs": [{"output_type": "stream", "text": "hi"},
+    ...                          {"output_type": "error", "ename": "KeyError", "evalue": "'x'"}]})
+    "hi\\nERROR KeyError: 'x'"
+    """
+    parts = []
+    for o in cell.get("outputs", []):
+        if o.get("output_type") == "error":
+            parts.append(f"ERROR {o['ename']}: {o['evalue']}")
+        elif "text" in o:
+            parts.append(o["text"])
+        elif "data" in o:
+            parts.append(o["data"].get("text/plain", ""))
+    return "\n".join(parts)
 
 
 def problems(nb: dict) -> list[str]:

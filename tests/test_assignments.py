@@ -30,6 +30,7 @@ nbformat = pytest.importorskip("nbformat")
 yaml = pytest.importorskip("yaml")
 
 from cvhelpers import assignments as A  # noqa: E402
+from cvhelpers.nbtools import output_text as _outputs  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = A.sources(REPO / "assignments")
@@ -490,18 +491,6 @@ def _run_like_colab(path: Path, content: Path, env: dict):
     client.execute(cwd=str(content), env=env)
     assert not (content / "tests").exists() and not list(content.glob("*.ipynb"))
     return nb
-
-
-def _outputs(cell) -> str:
-    parts = []
-    for o in cell.get("outputs", []):
-        if o.get("output_type") == "error":
-            parts.append(f"ERROR {o['ename']}: {o['evalue']}")
-        elif "text" in o:
-            parts.append(o["text"])
-        elif "data" in o:
-            parts.append(o["data"].get("text/plain", ""))
-    return "\n".join(parts)
 
 
 @pytest.mark.skipif(not SOURCES, reason="no assignments")

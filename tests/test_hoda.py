@@ -72,15 +72,23 @@ def _cdb_dir(mirror_dir: Path) -> Path:
 
 @pytest.mark.slow  # parses the official .cdb files: seconds of CPU, not in `make unit`
 @pytest.mark.parametrize("fname, split", [("Test 20000.cdb", "test"), ("RemainingSamples.cdb", "remaining")])
-def test_official_files_reproduce_hoda_npz_exactly(mirror_dir, fname, split):
+def test_official_files_reproduce_hoda_npz(mirror_dir, fname, split):
     c = hoda.read_cdb(_cdb_dir(mirror_dir) / fname)
     with np.load(mirror_dir / "hoda.npz") as f:
         np.testing.assert_array_equal(c.raw, f[f"x_{split}_raw"])
         np.testing.assert_array_equal(c.shapes, f[f"{split}_shapes"])
         np.testing.assert_array_equal(c.labels, f[f"y_{split}"])
         assert c.shapes.dtype == f[f"{split}_shapes"].dtype and c.labels.dtype == np.uint8
-        # and the 32×32 convention gives the course's fixed-size arrays, every pixel
-        np.testing.assert_array_equal(hoda.to_32x32(c.images()), f[f"x_{split}"])
+        want = f[f"x_{split}"]
+    # and the 32×32 convention gives the course's fixed-size arrays. Pillow's bicubic resize is not
+    # bit-stable across versions: with the Pillow that made hoda.npz (13.0) every pixel is equal;
+    # with Colab's 11.3 a threshold-edge pixel flips in 386 of 20,000 test images (634 of 20.48 M
+    # pixels, at most 5 in one image; 668 / at most 8 in `remaining`). Allow three times that.
+    got = hoda.to_32x32(c.images())
+    assert got.shape == want.shape and got.dtype == want.dtype
+    per_image = (got != want).reshape(len(got), -1).sum(axis=1)
+    assert per_image.sum() <= 1e-4 * got.size and per_image.max() <= 24, (
+        f"{int(per_image.sum())} pixels in {int((per_image > 0).sum())} images differ from hoda.npz")
 
 
 def test_registry_checksums_match_the_official_files(mirror_dir):
