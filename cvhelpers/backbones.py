@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .fetch import WEIGHTS, DataError, fix_hint, get, local_copy, mirrors, offline
+from .fetch import WEIGHTS, DataError, display_path, fix_hint, get, local_copy, mirrors, offline
 
 __all__ = ["Backbone", "BACKBONES", "weights_path", "pretrained"]
 
@@ -87,5 +87,6 @@ def pretrained(model: str, include_top: bool = False, **kwargs):
         art = WEIGHTS[(model, bool(include_top))]
         raise DataError(f"{model}: ImageNet weights could not be downloaded from {art.urls[0]} ({exc}); "
                         f"{fix_hint(art)}") from None
-    print(f"{model}: ImageNet weights from {'Keras download (cached in ~/.keras/models)' if w == 'imagenet' else w}")
+    where = "Keras download (cached in ~/.keras/models)" if w == "imagenet" else display_path(w)
+    print(f"{model}: ImageNet weights from {where}")
     return net

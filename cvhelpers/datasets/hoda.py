@@ -303,7 +303,7 @@ def load_hoda_mnist_format(box: int = 20, center: str = "mass", upscale: bool = 
     if out.is_file():
         with np.load(out) as f:
             xtr, ytr, xte, yte = (f[k] for k in keys)
-        how = f"cached in {out}"
+        how = f"cached in {display_path(out)}"
     else:
         start = time.perf_counter()
         (rtr, ytr), (rte, yte) = load_hoda(raw=True, verbose=False)
@@ -313,7 +313,7 @@ def load_hoda_mnist_format(box: int = 20, center: str = "mass", upscale: bool = 
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.npz")
         np.savez(tmp, x_train=xtr, y_train=ytr, x_test=xte, y_test=yte)
         os.replace(tmp, out)
-        how = f"resized from the original scans in {time.perf_counter() - start:.0f} s, saved to {out}"
+        how = f"resized from the original scans in {time.perf_counter() - start:.0f} s, saved to {display_path(out)}"
     if verbose:
         print(f"HODA in MNIST format (28×28, {box}×{box} box, {'' if upscale else 'no '}enlarging, centred by {center}): "
               f"{len(xtr):,} train / {len(xte):,} test; {how}")
