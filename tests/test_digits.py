@@ -85,6 +85,12 @@ def test_load_hoda_mnist_format_caches(tmp_path, monkeypatch):
     (x2, _), _ = digits.load_hoda_mnist_format(verbose=False)  # second call: from the cache
     assert calls == [True] and np.array_equal(x, x2)
     assert len(list((tmp_path / "cache" / "derived").glob("*.npz"))) == 1
+    # another Pillow resizes differently: its arrays are made again, not read from this cache
+    import PIL
+
+    monkeypatch.setattr(PIL, "__version__", "0.1")
+    digits.load_hoda_mnist_format(verbose=False)
+    assert calls == [True, True] and len(list((tmp_path / "cache" / "derived").glob("*.npz"))) == 2
 
 
 def test_fit_box_without_upscaling_keeps_small_digits_small():

@@ -157,7 +157,7 @@ def image_arrays(root, split: str, image_size: int, verbose: bool = True):
     ``image_dataset_from_directory``: cat = 0, dog = 1), ``labels`` int32. Resizing is bilinear and
     stretches the photo (aspect ratio not kept), as ``image_dataset_from_directory`` does.
 
-    The arrays are saved in ``cache_dir()/arrays/`` (one ``.npz`` per folder, split and size), so
+    The arrays are saved in ``cache_dir()/arrays/`` (one ``.npz`` per folder, split, size and TensorFlow version), so
     the second call, and every later notebook at the same size, reads them in a fraction of a
     second instead of decoding thousands of JPEGs again: decoding is done once, not once per epoch.
 
@@ -175,12 +175,15 @@ def image_arrays(root, split: str, image_size: int, verbose: bool = True):
     files = [(str(f), k) for k, c in enumerate(class_names) for f in sorted((folder / c).glob("*.jpg"))]
     if not files:
         raise FileNotFoundError(f"no JPEGs in {folder}/<class>/: is {root} a folder made by data.cats_vs_dogs()?")
-    cache = cache_dir() / "arrays" / f"{root.name}_{split}_{image_size}px.npz"
+    import tensorflow as tf
+
+    # keyed by TensorFlow's version too: another JPEG decoder or resize may give other pixels, and the
+    # lessons compare these arrays with keras.utils.image_dataset_from_directory of the running version
+    cache = cache_dir() / "arrays" / f"{root.name}_{split}_{image_size}px_tf{tf.__version__}.npz"
     if cache.is_file():
         with np.load(cache) as f:
             if f["images"].shape[0] == len(files) and list(f["class_names"]) == class_names:
                 return f["images"], f["labels"], class_names
-    import tensorflow as tf
 
     def decode(path):
         image = tf.io.decode_jpeg(tf.io.read_file(path), channels=3)

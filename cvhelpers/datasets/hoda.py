@@ -297,7 +297,11 @@ def load_hoda_mnist_format(box: int = 20, center: str = "mass", upscale: bool = 
     if center not in ("mass", "box"):
         raise ValueError(f"center must be 'mass' or 'box', got {center!r}")
     path = hoda_npz()  # the course file, or decoded once from the official .cdb files
-    stamp = f"{path.stat().st_size}-{int(path.stat().st_mtime)}"
+    import PIL
+
+    # keyed by Pillow's version too: its resize is not bit-stable across versions, and lesson 04 checks the
+    # cached arrays against a fresh to_mnist_format call
+    stamp = f"{path.stat().st_size}-{int(path.stat().st_mtime)}_pil{PIL.__version__}"
     out = cache_dir() / "derived" / f"hoda_28x28_box{box}_{center}_up{int(upscale)}_{stamp}.npz"
     keys = ("x_train", "y_train", "x_test", "y_test")
     if out.is_file():
@@ -313,7 +317,8 @@ def load_hoda_mnist_format(box: int = 20, center: str = "mass", upscale: bool = 
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.npz")
         np.savez(tmp, x_train=xtr, y_train=ytr, x_test=xte, y_test=yte)
         os.replace(tmp, out)
-        how = f"resized from the original scans in {time.perf_counter() - start:.0f} s, saved to {display_path(out)}"
+        how = (f"resized from the original scans in {time.perf_counter() - start:.0f} s, "
+               f"saved to {display_path(out)}")
     if verbose:
         print(f"HODA in MNIST format (28×28, {box}×{box} box, {'' if upscale else 'no '}enlarging, centred by {center}): "
               f"{len(xtr):,} train / {len(xte):,} test; {how}")
