@@ -181,3 +181,18 @@ def test_the_newest_runs_threshold_judges_every_run(spread):
     new["date"] = "2026-12-03"
     s = spread.summarise("05", [old, new], "fast")
     assert s["checks"]["acc"]["threshold"] == 0.97 and s["checks"]["acc"]["failures"] == 0 and s["runs_passed"] == 2
+
+
+def test_no_lesson_threshold_is_tighter_than_the_rule():
+    """Item 3 of the rule: each check's threshold (as the newest measured run used it) lies at or beyond what
+    the committed runs give: half the measured range beyond the worst run and 3 sd beyond the mean."""
+    tighter = []
+    for path in sorted((ROOT / "results" / "spread").glob("*.json")):
+        for name, c in json.loads(path.read_text())["checks"].items():
+            rule = c.get("suggested")
+            if rule is None or c.get("threshold") is None:
+                continue
+            lax = c["threshold"] <= rule + 1e-9 if c["op"] in (">=", ">") else c["threshold"] >= rule - 1e-9
+            if not lax:
+                tighter.append(f"{name}: {c['op']} {c['threshold']} (the rule gives {rule:.4g}; {path.name})")
+    assert not tighter, "thresholds tighter than the measured spread allows:\n" + "\n".join(tighter)
